@@ -1,0 +1,71 @@
+#include "eventstore/stored_event.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace casetrail::eventstore {
+namespace {
+
+// RecordedEvent.event is field 15, wire type 2 (length-delimited).
+constexpr char kEventFieldTag = (15 << 3) | 2;
+
+void AppendVarint(uint64_t value, std::string* out) {
+  while (value >= 0x80) {
+    out->push_back(static_cast<char>((value & 0x7f) | 0x80));
+    value >>= 7;
+  }
+  out->push_back(static_cast<char>(value));
+}
+
+}  // namespace
+
+absl::Time ToAbslTime(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+google::protobuf::Timestamp ToProtoTime(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  const int64_t nanos = absl::ToUnixNanos(t);
+  int64_t seconds = nanos / 1000000000;
+  int64_t rem = nanos % 1000000000;
+  if (rem < 0) {
+    rem += 1000000000;
+    --seconds;
+  }
+  ts.set_seconds(seconds);
+  ts.set_nanos(static_cast<int32_t>(rem));
+  return ts;
+}
+
+std::string EncodeStoredEvent(uint64_t position, uint64_t stream_version,
+                              absl::Time recorded_at,
+                              absl::string_view encoded_event) {
+  // Fields 1-3 serialised by protobuf, then field 15 appended by hand: protobuf
+  // writes fields in number order, so the concatenation is byte-identical to
+  // serialising the whole message.
+  casetrail::v1::RecordedEvent header;
+  header.set_position(position);
+  header.set_stream_version(stream_version);
+  *header.mutable_recorded_at() = ToProtoTime(recorded_at);
+  std::string out;
+  out.reserve(32 + encoded_event.size());
+  header.AppendToString(&out);
+  out.push_back(kEventFieldTag);
+  AppendVarint(encoded_event.size(), &out);
+  out.append(encoded_event.data(), encoded_event.size());
+  return out;
+}
+
+absl::StatusOr<casetrail::v1::RecordedEvent> DecodeStoredEvent(
+    absl::string_view bytes) {
+  casetrail::v1::RecordedEvent event;
+  if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+      !event.has_event()) {
+    return absl::DataLossError(
+        absl::StrCat("stored event of ", bytes.size(),
+                     " bytes is not a RecordedEvent with an event"));
+  }
+  return event;
+}
+
+}  // namespace casetrail::eventstore

@@ -1,0 +1,189 @@
+#include "services/append_validation.h"
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "eventstore/keys.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+
+namespace casetrail::services {
+namespace {
+
+using casetrail::v1::AppendEventsRequest;
+using casetrail::v1::CaseEvent;
+using casetrail::v1::ExpectedVersion;
+
+// google.protobuf.Timestamp's valid range: 0001-01-01T00:00:00Z to
+// 9999-12-31T23:59:59Z.
+constexpr int64_t kMinTimestampSeconds = -62135596800;
+constexpr int64_t kMaxTimestampSeconds = 253402300799;
+
+bool IsPrintableToken(absl::string_view s, size_t max_size) {
+  if (s.empty() || s.size() > max_size) return false;
+  for (unsigned char c : s) {
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
+bool IsEventTypeName(absl::string_view s) {
+  if (s.empty() || s.size() > 100) return false;
+  for (char c : s) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+          c == '.' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+class Violations {
+ public:
+  void Add(std::string field, std::string description) {
+    list_.push_back({std::move(field), std::move(description)});
+  }
+  std::vector<FieldViolation> Take() { return std::move(list_); }
+
+ private:
+  std::vector<FieldViolation> list_;
+};
+
+void ValidateEvent(const CaseEvent& e, const std::string& path,
+                   const AppendEventsRequest& request,
+                   const AppendLimits& limits, Violations& v) {
+  if (e.event_id().empty()) {
+    v.Add(path + ".event_id", "required");
+  } else if (!IsPrintableToken(e.event_id(), 128)) {
+    v.Add(path + ".event_id",
+          "must be 1-128 bytes of printable ASCII without spaces");
+  }
+  if (!e.stream_id().empty() && e.stream_id() != request.stream_id()) {
+    v.Add(path + ".stream_id",
+          absl::StrCat("is '", e.stream_id(), "' but the append is to stream '",
+                       request.stream_id(),
+                       "'; leave it empty or make it equal"));
+  }
+  if (e.event_type().empty()) {
+    v.Add(path + ".event_type", "required");
+  } else if (!IsEventTypeName(e.event_type())) {
+    v.Add(path + ".event_type",
+          "must be 1-100 characters of letters, digits, '_', '.', '-'");
+  }
+  if (!e.has_occurred_at()) {
+    v.Add(path + ".occurred_at", "required");
+  } else {
+    const auto& at = e.occurred_at();
+    if (!at.has_time()) {
+      v.Add(path + ".occurred_at.time", "required");
+    } else if (at.time().seconds() < kMinTimestampSeconds ||
+               at.time().seconds() > kMaxTimestampSeconds ||
+               at.time().nanos() < 0 || at.time().nanos() > 999999999) {
+      v.Add(path + ".occurred_at.time",
+            "is not a valid timestamp (years 0001-9999, nanos 0-999999999)");
+    }
+    if (at.precision() == casetrail::v1::TIME_PRECISION_UNSPECIFIED) {
+      v.Add(path + ".occurred_at.precision",
+            "required: EXACT, DAY, MONTH or APPROXIMATE");
+    } else if (!casetrail::v1::TimePrecision_IsValid(at.precision())) {
+      v.Add(path + ".occurred_at.precision",
+            absl::StrCat("unknown precision ", at.precision()));
+    }
+  }
+  if (!e.has_recorded_by() || e.recorded_by().user_id().empty()) {
+    v.Add(path + ".recorded_by.user_id", "required");
+  }
+  const size_t size = e.ByteSizeLong();
+  if (size > limits.max_event_bytes) {
+    v.Add(path, absl::StrCat("event is ", size, " bytes; the limit is ",
+                             limits.max_event_bytes));
+  }
+}
+
+}  // namespace
+
+std::vector<FieldViolation> ValidateAppend(const AppendEventsRequest& request,
+                                           const AppendLimits& limits) {
+  Violations v;
+  if (request.stream_id().empty()) {
+    v.Add("stream_id", "required");
+  } else if (!eventstore::IsValidStreamId(request.stream_id())) {
+    v.Add("stream_id", "must be 1-200 bytes of printable ASCII without spaces");
+  }
+  const ExpectedVersion& expected = request.expected_version();
+  if (expected.kind() == ExpectedVersion::KIND_UNSPECIFIED) {
+    v.Add("expected_version.kind",
+          "required: ANY, NO_STREAM, STREAM_EXISTS or EXACT");
+  } else if (!ExpectedVersion::Kind_IsValid(expected.kind())) {
+    v.Add("expected_version.kind",
+          absl::StrCat("unknown kind ", expected.kind()));
+  } else if (expected.kind() != ExpectedVersion::KIND_EXACT &&
+             expected.version() != 0) {
+    v.Add("expected_version.version", "only used with kind EXACT");
+  }
+  if (request.events().empty()) {
+    v.Add("events", "at least one event is required");
+  } else if (static_cast<size_t>(request.events_size()) >
+             limits.max_events_per_append) {
+    v.Add("events", absl::StrCat(request.events_size(),
+                                 " events; the limit per append is ",
+                                 limits.max_events_per_append));
+  }
+  absl::flat_hash_set<absl::string_view> ids;
+  size_t total = 0;
+  for (int i = 0; i < request.events_size(); ++i) {
+    const CaseEvent& e = request.events(i);
+    const std::string path = absl::StrCat("events[", i, "]");
+    ValidateEvent(e, path, request, limits, v);
+    if (!e.event_id().empty() && !ids.insert(e.event_id()).second) {
+      v.Add(path + ".event_id",
+            absl::StrCat("event id ", e.event_id(),
+                         " appears more than once in this append"));
+    }
+    total += e.ByteSizeLong();
+  }
+  if (total > limits.max_append_bytes) {
+    v.Add("events", absl::StrCat("append is ", total, " bytes; the limit is ",
+                                 limits.max_append_bytes));
+  }
+  return v.Take();
+}
+
+eventstore::AppendRequest ToStoreAppend(const AppendEventsRequest& request) {
+  eventstore::AppendRequest append;
+  append.stream_id = request.stream_id();
+  const ExpectedVersion& expected = request.expected_version();
+  switch (expected.kind()) {
+    case ExpectedVersion::KIND_NO_STREAM:
+      append.expected = eventstore::ExpectedVersion::NoStream();
+      break;
+    case ExpectedVersion::KIND_STREAM_EXISTS:
+      append.expected = eventstore::ExpectedVersion::StreamExists();
+      break;
+    case ExpectedVersion::KIND_EXACT:
+      append.expected = eventstore::ExpectedVersion::Exact(expected.version());
+      break;
+    default:
+      append.expected = eventstore::ExpectedVersion::Any();
+      break;
+  }
+  append.events.reserve(request.events_size());
+  CaseEvent normalised;
+  for (const CaseEvent& e : request.events()) {
+    normalised = e;
+    normalised.set_stream_id(request.stream_id());
+    if (normalised.schema_version() == 0) normalised.set_schema_version(1);
+    eventstore::ProposedEvent proposed;
+    proposed.event_id = e.event_id();
+    {
+      google::protobuf::io::StringOutputStream raw(&proposed.encoded_event);
+      google::protobuf::io::CodedOutputStream out(&raw);
+      out.SetSerializationDeterministic(true);
+      normalised.SerializeToCodedStream(&out);
+    }
+    append.events.push_back(std::move(proposed));
+  }
+  return append;
+}
+
+}  // namespace casetrail::services

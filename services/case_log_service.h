@@ -1,0 +1,58 @@
+#ifndef CASETRAIL_SERVICES_CASE_LOG_SERVICE_H_
+#define CASETRAIL_SERVICES_CASE_LOG_SERVICE_H_
+
+#include <atomic>
+
+#include "casetrail/v1/case_log.grpc.pb.h"
+#include "eventstore/event_store.h"
+#include "services/append_validation.h"
+
+namespace casetrail::services {
+
+class SubscribeReactor;
+
+// casetrail.v1.CaseLog on the callback API. Thin: checks the request, calls the
+// event store, converts the status. Appends complete on the store's writer
+// thread, which finishes the RPC; reads run on gRPC's callback threads (short
+// RocksDB reads); subscriptions are woken by the store's notifier thread.
+//
+// Thread-safe. `store` is not owned and must outlive the service.
+class CaseLogService final : public casetrail::v1::CaseLog::CallbackService {
+ public:
+  CaseLogService(eventstore::EventStore* store, AppendLimits limits);
+
+  grpc::ServerUnaryReactor* AppendEvents(
+      grpc::CallbackServerContext* context,
+      const casetrail::v1::AppendEventsRequest* request,
+      casetrail::v1::AppendEventsResponse* response) override;
+  grpc::ServerUnaryReactor* ReadCaseStream(
+      grpc::CallbackServerContext* context,
+      const casetrail::v1::ReadCaseStreamRequest* request,
+      casetrail::v1::ReadCaseStreamResponse* response) override;
+  grpc::ServerUnaryReactor* ReadLog(
+      grpc::CallbackServerContext* context,
+      const casetrail::v1::ReadLogRequest* request,
+      casetrail::v1::ReadLogResponse* response) override;
+  grpc::ServerWriteReactor<casetrail::v1::SubscribeResponse>* Subscribe(
+      grpc::CallbackServerContext* context,
+      const casetrail::v1::SubscribeRequest* request) override;
+  grpc::ServerUnaryReactor* GetLogInfo(
+      grpc::CallbackServerContext* context,
+      const casetrail::v1::GetLogInfoRequest* request,
+      casetrail::v1::GetLogInfoResponse* response) override;
+
+  // Ends every open subscription with UNAVAILABLE, so that a server shutdown
+  // does not wait for them; new subscriptions end at once the same way.
+  void StopSubscriptions();
+
+ private:
+  friend class SubscribeReactor;
+
+  eventstore::EventStore* const store_;
+  const AppendLimits limits_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace casetrail::services
+
+#endif  // CASETRAIL_SERVICES_CASE_LOG_SERVICE_H_

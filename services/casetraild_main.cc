@@ -1,0 +1,90 @@
+// casetraild: the casetrail server. Serves casetrail.v1.CaseLog,
+// grpc.health.v1.Health and server reflection on an embedded RocksDB event
+// store.
+
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "services/server.h"
+
+ABSL_FLAG(std::string, data_dir, "data",
+          "Directory of the embedded event store; created if missing.");
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "Address to listen on (host:port; port 0 picks a free port).");
+ABSL_FLAG(int, max_message_bytes, 8 << 20,
+          "Largest gRPC message received or sent, in bytes.");
+ABSL_FLAG(int, max_event_bytes, 64 << 10,
+          "Largest serialised event accepted, in bytes.");
+ABSL_FLAG(int, max_append_bytes, 4 << 20,
+          "Largest total size of the events of one append, in bytes.");
+ABSL_FLAG(int, max_events_per_append, 1000, "Most events in one append.");
+
+namespace {
+
+void Log(const std::string& line) {
+  std::fprintf(
+      stderr, "%s casetraild: %s\n",
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone())
+          .c_str(),
+      line.c_str());
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "casetraild --data_dir=DIR --listen=HOST:PORT\n"
+      "Serves the casetrail case event log over gRPC.");
+  absl::ParseCommandLine(argc, argv);
+
+  // Block the stop signals before any thread starts so that only sigwait below
+  // sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  casetrail::services::ServerOptions options;
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.listen_address = absl::GetFlag(FLAGS_listen);
+  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.limits.max_event_bytes = absl::GetFlag(FLAGS_max_event_bytes);
+  options.limits.max_append_bytes = absl::GetFlag(FLAGS_max_append_bytes);
+  options.limits.max_events_per_append =
+      absl::GetFlag(FLAGS_max_events_per_append);
+  if (options.limits.max_append_bytes >=
+      static_cast<size_t>(options.max_message_bytes)) {
+    Log("--max_append_bytes must be below --max_message_bytes");
+    return 2;
+  }
+
+  auto server = casetrail::services::CasetrailServer::Start(options);
+  if (!server.ok()) {
+    Log(absl::StrCat("cannot start: ", server.status().ToString()));
+    return 1;
+  }
+  const std::string host =
+      options.listen_address.substr(0, options.listen_address.rfind(':'));
+  Log(absl::StrCat("listening on ", host, ":", (*server)->port(), ", data dir ",
+                   options.data_dir, ", log size ",
+                   (*server)->store().LogSize(), " events"));
+
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  Log(absl::StrCat("received ", signal == SIGTERM ? "SIGTERM" : "SIGINT",
+                   "; draining appends"));
+  const uint64_t size_before_close =
+      ((*server)->Stop(), (*server)->store().LogSize());
+  Log(absl::StrCat("stopped cleanly, log size ", size_before_close, " events"));
+  return 0;
+}

@@ -1,0 +1,54 @@
+#include "services/server.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "eventstore/status_macros.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace casetrail::services {
+
+absl::StatusOr<std::unique_ptr<CasetrailServer>> CasetrailServer::Start(
+    const ServerOptions& options) {
+  std::unique_ptr<CasetrailServer> server(new CasetrailServer());
+  eventstore::StoreOptions store_options;
+  store_options.path = options.data_dir;
+  ASSIGN_OR_RETURN(server->store_, eventstore::EventStore::Open(store_options));
+  server->service_ =
+      std::make_unique<CaseLogService>(server->store_.get(), options.limits);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen_address,
+                           grpc::InsecureServerCredentials(), &server->port_);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_message_bytes);
+  builder.RegisterService(server->service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen_address,
+                     " (in use, or not an address of this machine?)"));
+  }
+  return server;
+}
+
+CasetrailServer::~CasetrailServer() { Stop(); }
+
+void CasetrailServer::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (server_ != nullptr) {
+    service_->StopSubscriptions();
+    // Appends already accepted complete (the store is still open); anything
+    // still running after the deadline is cancelled.
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    server_->Wait();
+  }
+  if (store_ != nullptr) store_->Close();
+}
+
+}  // namespace casetrail::services

@@ -1,0 +1,57 @@
+#ifndef CASETRAIL_SERVICES_SERVER_H_
+#define CASETRAIL_SERVICES_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "eventstore/event_store.h"
+#include "grpcpp/server.h"
+#include "services/append_validation.h"
+#include "services/case_log_service.h"
+
+namespace casetrail::services {
+
+struct ServerOptions {
+  // host:port to listen on; port 0 picks a free port. Default 127.0.0.1:50051.
+  std::string listen_address = "127.0.0.1:50051";
+  // The event store's directory. Required.
+  std::string data_dir;
+  // Largest gRPC message the server receives or sends. Default 8 MiB. Appends
+  // over limits.max_append_bytes but under this get INVALID_ARGUMENT with a
+  // field violation; messages over this get gRPC's RESOURCE_EXHAUSTED.
+  int max_message_bytes = 8 << 20;
+  AppendLimits limits;
+};
+
+// The casetraild process minus flags and signals: the event store, the CaseLog
+// service, health and reflection. Thread-safe; Stop() is idempotent.
+class CasetrailServer {
+ public:
+  // Opens the store and starts serving. Errors: the store's open error, or
+  // UNAVAILABLE if the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<CasetrailServer>> Start(
+      const ServerOptions& options);
+  ~CasetrailServer();
+
+  // The port actually bound (useful with port 0).
+  int port() const { return port_; }
+  eventstore::EventStore& store() { return *store_; }
+
+  // Ends subscriptions, stops taking calls, lets in-flight appends finish and
+  // be acknowledged, then closes the store.
+  void Stop();
+
+ private:
+  CasetrailServer() = default;
+
+  std::unique_ptr<eventstore::EventStore> store_;
+  std::unique_ptr<CaseLogService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace casetrail::services
+
+#endif  // CASETRAIL_SERVICES_SERVER_H_
