@@ -1,0 +1,312 @@
+// casetrail-bench: a load generator for casetraild. Prints events/s and latency percentiles.
+//
+//   closed loop:  --concurrency requests always in flight (throughput)
+//   open loop:    --rate events/s issued on a fixed schedule (latency at a steady load)
+//   read mode:    --mode=read_stream reads one --stream_events-event case stream repeatedly
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "casetrail/v1/case_log.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+
+ABSL_FLAG(std::string, server, "127.0.0.1:50051", "casetraild address.");
+ABSL_FLAG(std::string, mode, "append", "append | read_stream");
+ABSL_FLAG(int, concurrency, 64, "Requests in flight (closed loop).");
+ABSL_FLAG(int, events_per_request, 1, "Events in each append.");
+ABSL_FLAG(int, payload_bytes, 512, "Size of each event's JSON payload.");
+ABSL_FLAG(double, duration, 10, "Seconds to measure.");
+ABSL_FLAG(double, warmup, 1, "Seconds to run before measuring.");
+ABSL_FLAG(double, rate, 0,
+          "Events/s on a fixed schedule (open loop); 0 = closed loop.");
+ABSL_FLAG(int, channels, 4, "gRPC channels to spread requests over.");
+ABSL_FLAG(int, stream_events, 1000, "read_stream: events in the stream read.");
+ABSL_FLAG(bool, json, false, "Print the result as one JSON line.");
+
+namespace {
+
+using casetrail::v1::CaseLog;
+
+struct Sample {
+  absl::Time finished;
+  int64_t micros;
+  int events;
+  bool ok;
+};
+
+class Recorder {
+ public:
+  void Add(absl::Time start, int events, bool ok) {
+    absl::Time now = absl::Now();
+    absl::MutexLock l(&mu_);
+    samples_.push_back(
+        {now, absl::ToInt64Microseconds(now - start), events, ok});
+  }
+  std::vector<Sample> Take() {
+    absl::MutexLock l(&mu_);
+    return std::move(samples_);
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<Sample> samples_ ABSL_GUARDED_BY(mu_);
+};
+
+std::string Payload(int bytes) {
+  // A JSON object of exactly `bytes` bytes: {"filler":"xxx..."}.
+  const std::string head = "{\"filler\":\"";
+  const std::string tail = "\"}";
+  const int fill = std::max(0, bytes - static_cast<int>(head.size() + tail.size()));
+  return head + std::string(fill, 'x') + tail;
+}
+
+class EventFactory {
+ public:
+  explicit EventFactory(std::string run_id)
+      : run_id_(std::move(run_id)), payload_(Payload(absl::GetFlag(FLAGS_payload_bytes))) {}
+
+  casetrail::v1::AppendEventsRequest Request(const std::string& stream, int events) {
+    casetrail::v1::AppendEventsRequest request;
+    request.set_stream_id(stream);
+    request.mutable_expected_version()->set_kind(
+        casetrail::v1::ExpectedVersion::KIND_ANY);
+    const absl::Time now = absl::Now();
+    for (int i = 0; i < events; ++i) {
+      auto* e = request.add_events();
+      e->set_event_id(absl::StrCat(run_id_, "-", next_id_.fetch_add(1)));
+      e->set_event_type("BenchEventRecorded");
+      e->mutable_occurred_at()->mutable_time()->set_seconds(absl::ToUnixSeconds(now));
+      e->mutable_occurred_at()->set_precision(casetrail::v1::TIME_PRECISION_EXACT);
+      e->mutable_recorded_by()->set_user_id("bench");
+      e->mutable_opaque()->set_content_type("application/json");
+      e->mutable_opaque()->set_data(payload_);
+    }
+    return request;
+  }
+
+ private:
+  std::string run_id_;
+  std::string payload_;
+  std::atomic<uint64_t> next_id_{0};
+};
+
+// One call in flight; owns what the callback API needs until completion.
+struct Call {
+  grpc::ClientContext context;
+  casetrail::v1::AppendEventsRequest append;
+  casetrail::v1::AppendEventsResponse append_response;
+  casetrail::v1::ReadCaseStreamRequest read;
+  casetrail::v1::ReadCaseStreamResponse read_response;
+  absl::Time start;
+};
+
+class Bench {
+ public:
+  Bench() : factory_(absl::StrFormat("bench-%x", absl::ToUnixNanos(absl::Now()))) {
+    for (int i = 0; i < std::max(1, absl::GetFlag(FLAGS_channels)); ++i) {
+      grpc::ChannelArguments args;
+      args.SetInt("casetrail.bench.channel", i);  // distinct channels, not one shared
+      args.SetMaxReceiveMessageSize(64 << 20);
+      stubs_.push_back(CaseLog::NewStub(grpc::CreateCustomChannel(
+          absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials(), args)));
+    }
+    run_id_ = absl::StrFormat("%x", absl::ToUnixNanos(absl::Now()));
+  }
+
+  int Run() {
+    const std::string mode = absl::GetFlag(FLAGS_mode);
+    if (mode == "read_stream") {
+      if (!PrepareReadStream()) return 1;
+    } else if (mode != "append") {
+      std::fprintf(stderr, "casetrail-bench: unknown --mode %s\n", mode.c_str());
+      return 2;
+    }
+    start_ = absl::Now();
+    measure_from_ = start_ + absl::Seconds(absl::GetFlag(FLAGS_warmup));
+    stop_at_ = measure_from_ + absl::Seconds(absl::GetFlag(FLAGS_duration));
+    if (absl::GetFlag(FLAGS_rate) > 0) {
+      RunOpenLoop();
+    } else {
+      const int n = absl::GetFlag(FLAGS_concurrency);
+      outstanding_ = n;
+      for (int slot = 0; slot < n; ++slot) Issue(slot);
+      absl::MutexLock l(&mu_);
+      mu_.Await(absl::Condition(+[](int* o) { return *o == 0; }, &outstanding_));
+    }
+    return Report(mode);
+  }
+
+ private:
+  bool PrepareReadStream() {
+    read_stream_ = absl::StrCat("bench-read-", run_id_);
+    const int total = absl::GetFlag(FLAGS_stream_events);
+    for (int done = 0; done < total; done += 100) {
+      auto request = factory_.Request(read_stream_, std::min(100, total - done));
+      grpc::ClientContext context;
+      casetrail::v1::AppendEventsResponse response;
+      grpc::Status s = stubs_[0]->AppendEvents(&context, request, &response);
+      if (!s.ok()) {
+        std::fprintf(stderr, "casetrail-bench: preparing stream: %s\n",
+                     s.error_message().c_str());
+        return false;
+      }
+    }
+    return true;
+  }
+
+  std::string StreamFor(int slot) { return absl::StrCat("bench-", run_id_, "-", slot); }
+
+  // Closed loop: issues the next call of `slot`, or retires the slot when time is up.
+  void Issue(int slot) {
+    if (absl::Now() >= stop_at_) {
+      absl::MutexLock l(&mu_);
+      --outstanding_;
+      return;
+    }
+    auto* call = new Call();
+    CaseLog::Stub& stub = *stubs_[slot % stubs_.size()];
+    call->start = absl::Now();
+    if (!read_stream_.empty()) {
+      call->read.set_stream_id(read_stream_);
+      call->read.set_limit(absl::GetFlag(FLAGS_stream_events));
+      stub.async()->ReadCaseStream(
+          &call->context, &call->read, &call->read_response,
+          [this, call, slot](grpc::Status s) {
+            Record(call->start, call->read_response.events_size(), s);
+            delete call;
+            Issue(slot);
+          });
+      return;
+    }
+    const int events = absl::GetFlag(FLAGS_events_per_request);
+    call->append = factory_.Request(StreamFor(slot), events);
+    stub.async()->AppendEvents(&call->context, &call->append, &call->append_response,
+                               [this, call, slot, events](grpc::Status s) {
+                                 Record(call->start, events, s);
+                                 delete call;
+                                 Issue(slot);
+                               });
+  }
+
+  // Open loop: one append every 1/rate-per-request seconds, whatever the responses do.
+  void RunOpenLoop() {
+    const int events = absl::GetFlag(FLAGS_events_per_request);
+    const absl::Duration interval =
+        absl::Seconds(events / absl::GetFlag(FLAGS_rate));
+    std::atomic<int> in_flight{0};
+    absl::Time next = absl::Now();
+    for (uint64_t i = 0; next < stop_at_; ++i, next += interval) {
+      absl::SleepFor(next - absl::Now());
+      auto* call = new Call();
+      call->append = factory_.Request(StreamFor(static_cast<int>(i % 64)), events);
+      call->start = next;  // latency from the scheduled time: no coordinated omission
+      in_flight.fetch_add(1);
+      stubs_[i % stubs_.size()]->async()->AppendEvents(
+          &call->context, &call->append, &call->append_response,
+          [this, call, events, &in_flight](grpc::Status s) {
+            Record(call->start, events, s);
+            delete call;
+            in_flight.fetch_sub(1);
+          });
+    }
+    while (in_flight.load() > 0) absl::SleepFor(absl::Milliseconds(5));
+  }
+
+  void Record(absl::Time start, int events, const grpc::Status& s) {
+    if (!s.ok()) {
+      absl::MutexLock l(&mu_);
+      if (first_error_.empty()) first_error_ = s.error_message();
+    }
+    if (start >= measure_from_) recorder_.Add(start, events, s.ok());
+  }
+
+  int Report(const std::string& mode) {
+    std::vector<Sample> samples = recorder_.Take();
+    std::vector<int64_t> latencies;
+    uint64_t events = 0, requests = 0, errors = 0;
+    for (const Sample& s : samples) {
+      if (!s.ok) {
+        ++errors;
+        continue;
+      }
+      ++requests;
+      events += s.events;
+      latencies.push_back(s.micros);
+    }
+    std::sort(latencies.begin(), latencies.end());
+    auto pct = [&](double p) -> double {
+      if (latencies.empty()) return 0;
+      size_t i = std::min(latencies.size() - 1,
+                          static_cast<size_t>(p / 100.0 * latencies.size()));
+      return latencies[i] / 1000.0;
+    };
+    const double seconds = absl::GetFlag(FLAGS_duration);
+    const double events_per_s = events / seconds;
+    const double requests_per_s = requests / seconds;
+    if (absl::GetFlag(FLAGS_json)) {
+      std::printf(
+          "{\"mode\":\"%s\",\"concurrency\":%d,\"events_per_request\":%d,"
+          "\"payload_bytes\":%d,\"rate\":%.0f,\"duration_s\":%.1f,\"requests\":%llu,"
+          "\"events\":%llu,\"errors\":%llu,\"events_per_s\":%.0f,"
+          "\"requests_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
+          "\"p999_ms\":%.3f,\"max_ms\":%.3f}\n",
+          mode.c_str(), absl::GetFlag(FLAGS_concurrency),
+          absl::GetFlag(FLAGS_events_per_request), absl::GetFlag(FLAGS_payload_bytes),
+          absl::GetFlag(FLAGS_rate), seconds, (unsigned long long)requests,
+          (unsigned long long)events, (unsigned long long)errors, events_per_s,
+          requests_per_s, pct(50), pct(99), pct(99.9), pct(100));
+    } else {
+      std::printf("casetrail-bench: mode=%s %s events/request=%d payload=%dB duration=%.1fs\n",
+                  mode.c_str(),
+                  absl::GetFlag(FLAGS_rate) > 0
+                      ? absl::StrFormat("rate=%.0f/s", absl::GetFlag(FLAGS_rate)).c_str()
+                      : absl::StrFormat("concurrency=%d", absl::GetFlag(FLAGS_concurrency)).c_str(),
+                  absl::GetFlag(FLAGS_events_per_request), absl::GetFlag(FLAGS_payload_bytes),
+                  seconds);
+      std::printf("requests %llu  events %llu  errors %llu\n", (unsigned long long)requests,
+                  (unsigned long long)events, (unsigned long long)errors);
+      std::printf("throughput  %.0f events/s  (%.0f requests/s)\n", events_per_s,
+                  requests_per_s);
+      std::printf("latency ms  p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n", pct(50), pct(99),
+                  pct(99.9), pct(100));
+    }
+    if (errors > 0) {
+      std::fprintf(stderr, "casetrail-bench: %llu failed requests; first: %s\n",
+                   (unsigned long long)errors, first_error_.c_str());
+      return 1;
+    }
+    return requests > 0 ? 0 : 1;
+  }
+
+  EventFactory factory_;
+  std::vector<std::unique_ptr<CaseLog::Stub>> stubs_;
+  std::string run_id_;
+  std::string read_stream_;
+  absl::Time start_, measure_from_, stop_at_;
+  Recorder recorder_;
+  absl::Mutex mu_;
+  int outstanding_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string first_error_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "casetrail-bench [--mode=append|read_stream] [--concurrency=N | --rate=EVENTS_PER_S]\n"
+      "  [--events_per_request=N] [--payload_bytes=N] [--duration=S] [--server=HOST:PORT]");
+  absl::ParseCommandLine(argc, argv);
+  return Bench().Run();
+}

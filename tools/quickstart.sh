@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Quick start, command 1: installs what is missing, builds, starts casetraild on 127.0.0.1:50051
+# with its data in .casetrail/data under the checkout, and loads the fictional demo case.
+# Runs in the foreground; Ctrl-C stops the server cleanly. Re-running keeps the data (the demo
+# append is idempotent).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/tools/install-deps.sh"
+"$root/tools/build.sh" casetraild casetrail casetrail-bench
+
+build=${CASETRAIL_BUILD_DIR:-$root/build}
+data=${CASETRAIL_DATA_DIR:-$root/.casetrail/data}
+listen=${CASETRAIL_LISTEN:-127.0.0.1:50051}
+mkdir -p "$data"
+"$build/services/casetraild" --data_dir="$data" --listen="$listen" &
+server=$!
+trap 'kill -TERM $server 2>/dev/null; wait $server' INT TERM
+
+cli=("$build/tools/casetrail" --server="$listen")
+for _ in $(seq 1 100); do
+  if "${cli[@]}" health >/dev/null 2>&1; then break; fi
+  if ! kill -0 $server 2>/dev/null; then echo "quickstart: casetraild did not start" >&2; exit 1; fi
+  sleep 0.1
+done
+echo "quickstart: loading the fictional demo case"
+"${cli[@]}" append "$root/tools/demo/demo_case.json"
+cat <<MSG
+
+casetraild is serving on $listen (data in $data). In another terminal, try:
+  ./build/tools/casetrail read case-NS-0001
+  ./build/tools/casetrail log
+  ./build/tools/casetrail tail
+Press Ctrl-C here to stop the server.
+MSG
+wait $server
