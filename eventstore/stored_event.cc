@@ -2,20 +2,13 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "eventstore/wire_format.h"
 
 namespace casetrail::eventstore {
 namespace {
 
-// RecordedEvent.event is field 15, wire type 2 (length-delimited).
-constexpr char kEventFieldTag = (15 << 3) | 2;
-
-void AppendVarint(uint64_t value, std::string* out) {
-  while (value >= 0x80) {
-    out->push_back(static_cast<char>((value & 0x7f) | 0x80));
-    value >>= 7;
-  }
-  out->push_back(static_cast<char>(value));
-}
+// RecordedEvent.event.
+constexpr int kEventField = 15;
 
 }  // namespace
 
@@ -50,9 +43,7 @@ std::string EncodeStoredEvent(uint64_t position, uint64_t stream_version,
   std::string out;
   out.reserve(32 + encoded_event.size());
   header.AppendToString(&out);
-  out.push_back(kEventFieldTag);
-  AppendVarint(encoded_event.size(), &out);
-  out.append(encoded_event.data(), encoded_event.size());
+  AppendLengthDelimitedField(kEventField, encoded_event, &out);
   return out;
 }
 

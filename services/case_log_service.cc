@@ -4,6 +4,8 @@
 
 #include "eventstore/keys.h"
 #include "eventstore/stored_event.h"
+#include "eventstore/wire_format.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "services/grpc_status.h"
 
 namespace casetrail::services {
@@ -32,6 +34,39 @@ absl::Status AddStored(const std::vector<std::string>& stored,
     }
   }
   return absl::OkStatus();
+}
+
+bool ParseRequest(const grpc::ByteBuffer& bytes,
+                  google::protobuf::Message* message) {
+  std::vector<grpc::Slice> slices;
+  if (!bytes.Dump(&slices).ok()) return false;
+  std::string joined;
+  for (const grpc::Slice& s : slices) {
+    joined.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  return message->ParseFromString(joined);
+}
+
+// The repeated RecordedEvent field `field`, written straight from stored bytes.
+std::string ComposeEvents(const std::vector<std::string>& stored, int field) {
+  size_t size = 0;
+  for (const std::string& e : stored) size += e.size() + 8;
+  std::string out;
+  out.reserve(size + 32);
+  for (const std::string& e : stored) {
+    eventstore::AppendLengthDelimitedField(field, e, &out);
+  }
+  return out;
+}
+
+// Hands `bytes` to gRPC without copying; gRPC frees them when the response is
+// sent.
+void SetResponse(std::string bytes, grpc::ByteBuffer* response) {
+  auto* owned = new std::string(std::move(bytes));
+  grpc::Slice slice(
+      owned->data(), owned->size(),
+      [](void* p) { delete static_cast<std::string*>(p); }, owned);
+  *response = grpc::ByteBuffer(&slice, 1);
 }
 
 eventstore::LogFilter ToFilter(
@@ -210,18 +245,23 @@ grpc::ServerUnaryReactor* CaseLogService::AppendEvents(
 }
 
 grpc::ServerUnaryReactor* CaseLogService::ReadCaseStream(
-    grpc::CallbackServerContext* context,
-    const casetrail::v1::ReadCaseStreamRequest* request,
-    casetrail::v1::ReadCaseStreamResponse* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  casetrail::v1::ReadCaseStreamRequest request;
+  if (!ParseRequest(*request_bytes, &request)) {
+    reactor->Finish(
+        BadRequestStatus({{"", "cannot parse ReadCaseStreamRequest"}}));
+    return reactor;
+  }
   std::vector<FieldViolation> violations;
-  if (request->stream_id().empty()) {
+  if (request.stream_id().empty()) {
     violations.push_back({"stream_id", "required"});
-  } else if (!eventstore::IsValidStreamId(request->stream_id())) {
+  } else if (!eventstore::IsValidStreamId(request.stream_id())) {
     violations.push_back(
         {"stream_id", "must be 1-200 bytes of printable ASCII without spaces"});
   }
-  if (!casetrail::v1::ReadDirection_IsValid(request->direction())) {
+  if (!casetrail::v1::ReadDirection_IsValid(request.direction())) {
     violations.push_back({"direction", "unknown direction"});
   }
   if (!violations.empty()) {
@@ -229,38 +269,44 @@ grpc::ServerUnaryReactor* CaseLogService::ReadCaseStream(
     return reactor;
   }
   eventstore::StreamRead read;
-  read.stream_id = request->stream_id();
-  read.from_version = request->from_version();
+  read.stream_id = request.stream_id();
+  read.from_version = request.from_version();
   read.backwards =
-      request->direction() == casetrail::v1::READ_DIRECTION_BACKWARDS;
-  read.limit = ReadLimit(request->limit());
+      request.direction() == casetrail::v1::READ_DIRECTION_BACKWARDS;
+  read.limit = ReadLimit(request.limit());
   absl::StatusOr<eventstore::StreamSlice> slice = store_->ReadStream(read);
-  absl::Status status = slice.status();
-  if (status.ok()) {
-    response->set_stream_version(slice->stream_version);
-    status = AddStored(slice->events, response->mutable_events());
+  if (slice.ok()) {
+    // ReadCaseStreamResponse: events = 1, stream_version = 2.
+    std::string out = ComposeEvents(slice->events, 1);
+    eventstore::AppendVarintField(2, slice->stream_version, &out);
+    SetResponse(std::move(out), response_bytes);
   }
-  reactor->Finish(ToGrpcStatus(status));
+  reactor->Finish(ToGrpcStatus(slice.status()));
   return reactor;
 }
 
 grpc::ServerUnaryReactor* CaseLogService::ReadLog(
-    grpc::CallbackServerContext* context,
-    const casetrail::v1::ReadLogRequest* request,
-    casetrail::v1::ReadLogResponse* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  eventstore::LogRead read;
-  read.from_position = request->from_position();
-  read.limit = ReadLimit(request->limit());
-  read.filter = ToFilter(request->event_types(), request->stream_prefix());
-  absl::StatusOr<eventstore::LogSlice> slice = store_->ReadLog(read);
-  absl::Status status = slice.status();
-  if (status.ok()) {
-    response->set_next_position(slice->next_position);
-    response->set_log_size(slice->log_size);
-    status = AddStored(slice->events, response->mutable_events());
+  casetrail::v1::ReadLogRequest request;
+  if (!ParseRequest(*request_bytes, &request)) {
+    reactor->Finish(BadRequestStatus({{"", "cannot parse ReadLogRequest"}}));
+    return reactor;
   }
-  reactor->Finish(ToGrpcStatus(status));
+  eventstore::LogRead read;
+  read.from_position = request.from_position();
+  read.limit = ReadLimit(request.limit());
+  read.filter = ToFilter(request.event_types(), request.stream_prefix());
+  absl::StatusOr<eventstore::LogSlice> slice = store_->ReadLog(read);
+  if (slice.ok()) {
+    // ReadLogResponse: events = 1, next_position = 2, log_size = 3.
+    std::string out = ComposeEvents(slice->events, 1);
+    eventstore::AppendVarintField(2, slice->next_position, &out);
+    eventstore::AppendVarintField(3, slice->log_size, &out);
+    SetResponse(std::move(out), response_bytes);
+  }
+  reactor->Finish(ToGrpcStatus(slice.status()));
   return reactor;
 }
 

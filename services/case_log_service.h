@@ -17,7 +17,15 @@ class SubscribeReactor;
 // RocksDB reads); subscriptions are woken by the store's notifier thread.
 //
 // Thread-safe. `store` is not owned and must outlive the service.
-class CaseLogService final : public casetrail::v1::CaseLog::CallbackService {
+// ReadCaseStream and ReadLog are raw methods: their responses are composed from
+// the stored event bytes as they are, without parsing and re-serialising (same
+// wire format as the proto).
+using CaseLogServiceBase =
+    casetrail::v1::CaseLog::WithRawCallbackMethod_ReadCaseStream<
+        casetrail::v1::CaseLog::WithRawCallbackMethod_ReadLog<
+            casetrail::v1::CaseLog::CallbackService>>;
+
+class CaseLogService final : public CaseLogServiceBase {
  public:
   CaseLogService(eventstore::EventStore* store, AppendLimits limits);
 
@@ -25,14 +33,14 @@ class CaseLogService final : public casetrail::v1::CaseLog::CallbackService {
       grpc::CallbackServerContext* context,
       const casetrail::v1::AppendEventsRequest* request,
       casetrail::v1::AppendEventsResponse* response) override;
-  grpc::ServerUnaryReactor* ReadCaseStream(
-      grpc::CallbackServerContext* context,
-      const casetrail::v1::ReadCaseStreamRequest* request,
-      casetrail::v1::ReadCaseStreamResponse* response) override;
-  grpc::ServerUnaryReactor* ReadLog(
-      grpc::CallbackServerContext* context,
-      const casetrail::v1::ReadLogRequest* request,
-      casetrail::v1::ReadLogResponse* response) override;
+  // Request: ReadCaseStreamRequest; response: ReadCaseStreamResponse.
+  grpc::ServerUnaryReactor* ReadCaseStream(grpc::CallbackServerContext* context,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
+  // Request: ReadLogRequest; response: ReadLogResponse.
+  grpc::ServerUnaryReactor* ReadLog(grpc::CallbackServerContext* context,
+                                    const grpc::ByteBuffer* request,
+                                    grpc::ByteBuffer* response) override;
   grpc::ServerWriteReactor<casetrail::v1::SubscribeResponse>* Subscribe(
       grpc::CallbackServerContext* context,
       const casetrail::v1::SubscribeRequest* request) override;

@@ -1,8 +1,10 @@
-// casetrail-bench: a load generator for casetraild. Prints events/s and latency percentiles.
+// casetrail-bench: a load generator for casetraild. Prints events/s and latency
+// percentiles.
 //
 //   closed loop:  --concurrency requests always in flight (throughput)
-//   open loop:    --rate events/s issued on a fixed schedule (latency at a steady load)
-//   read mode:    --mode=read_stream reads one --stream_events-event case stream repeatedly
+//   open loop:    --rate events/s issued on a fixed schedule (latency at a
+//   steady load) read mode:    --mode=read_stream reads one
+//   --stream_events-event case stream repeatedly
 
 #include <algorithm>
 #include <atomic>
@@ -68,16 +70,19 @@ std::string Payload(int bytes) {
   // A JSON object of exactly `bytes` bytes: {"filler":"xxx..."}.
   const std::string head = "{\"filler\":\"";
   const std::string tail = "\"}";
-  const int fill = std::max(0, bytes - static_cast<int>(head.size() + tail.size()));
+  const int fill =
+      std::max(0, bytes - static_cast<int>(head.size() + tail.size()));
   return head + std::string(fill, 'x') + tail;
 }
 
 class EventFactory {
  public:
   explicit EventFactory(std::string run_id)
-      : run_id_(std::move(run_id)), payload_(Payload(absl::GetFlag(FLAGS_payload_bytes))) {}
+      : run_id_(std::move(run_id)),
+        payload_(Payload(absl::GetFlag(FLAGS_payload_bytes))) {}
 
-  casetrail::v1::AppendEventsRequest Request(const std::string& stream, int events) {
+  casetrail::v1::AppendEventsRequest Request(const std::string& stream,
+                                             int events) {
     casetrail::v1::AppendEventsRequest request;
     request.set_stream_id(stream);
     request.mutable_expected_version()->set_kind(
@@ -87,8 +92,10 @@ class EventFactory {
       auto* e = request.add_events();
       e->set_event_id(absl::StrCat(run_id_, "-", next_id_.fetch_add(1)));
       e->set_event_type("BenchEventRecorded");
-      e->mutable_occurred_at()->mutable_time()->set_seconds(absl::ToUnixSeconds(now));
-      e->mutable_occurred_at()->set_precision(casetrail::v1::TIME_PRECISION_EXACT);
+      e->mutable_occurred_at()->mutable_time()->set_seconds(
+          absl::ToUnixSeconds(now));
+      e->mutable_occurred_at()->set_precision(
+          casetrail::v1::TIME_PRECISION_EXACT);
       e->mutable_recorded_by()->set_user_id("bench");
       e->mutable_opaque()->set_content_type("application/json");
       e->mutable_opaque()->set_data(payload_);
@@ -114,13 +121,16 @@ struct Call {
 
 class Bench {
  public:
-  Bench() : factory_(absl::StrFormat("bench-%x", absl::ToUnixNanos(absl::Now()))) {
+  Bench()
+      : factory_(absl::StrFormat("bench-%x", absl::ToUnixNanos(absl::Now()))) {
     for (int i = 0; i < std::max(1, absl::GetFlag(FLAGS_channels)); ++i) {
       grpc::ChannelArguments args;
-      args.SetInt("casetrail.bench.channel", i);  // distinct channels, not one shared
+      args.SetInt("casetrail.bench.channel",
+                  i);  // distinct channels, not one shared
       args.SetMaxReceiveMessageSize(64 << 20);
-      stubs_.push_back(CaseLog::NewStub(grpc::CreateCustomChannel(
-          absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials(), args)));
+      stubs_.push_back(CaseLog::NewStub(
+          grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server),
+                                    grpc::InsecureChannelCredentials(), args)));
     }
     run_id_ = absl::StrFormat("%x", absl::ToUnixNanos(absl::Now()));
   }
@@ -130,7 +140,8 @@ class Bench {
     if (mode == "read_stream") {
       if (!PrepareReadStream()) return 1;
     } else if (mode != "append") {
-      std::fprintf(stderr, "casetrail-bench: unknown --mode %s\n", mode.c_str());
+      std::fprintf(stderr, "casetrail-bench: unknown --mode %s\n",
+                   mode.c_str());
       return 2;
     }
     start_ = absl::Now();
@@ -143,7 +154,8 @@ class Bench {
       outstanding_ = n;
       for (int slot = 0; slot < n; ++slot) Issue(slot);
       absl::MutexLock l(&mu_);
-      mu_.Await(absl::Condition(+[](int* o) { return *o == 0; }, &outstanding_));
+      mu_.Await(absl::Condition(
+          +[](int* o) { return *o == 0; }, &outstanding_));
     }
     return Report(mode);
   }
@@ -153,7 +165,8 @@ class Bench {
     read_stream_ = absl::StrCat("bench-read-", run_id_);
     const int total = absl::GetFlag(FLAGS_stream_events);
     for (int done = 0; done < total; done += 100) {
-      auto request = factory_.Request(read_stream_, std::min(100, total - done));
+      auto request =
+          factory_.Request(read_stream_, std::min(100, total - done));
       grpc::ClientContext context;
       casetrail::v1::AppendEventsResponse response;
       grpc::Status s = stubs_[0]->AppendEvents(&context, request, &response);
@@ -166,9 +179,12 @@ class Bench {
     return true;
   }
 
-  std::string StreamFor(int slot) { return absl::StrCat("bench-", run_id_, "-", slot); }
+  std::string StreamFor(int slot) {
+    return absl::StrCat("bench-", run_id_, "-", slot);
+  }
 
-  // Closed loop: issues the next call of `slot`, or retires the slot when time is up.
+  // Closed loop: issues the next call of `slot`, or retires the slot when time
+  // is up.
   void Issue(int slot) {
     if (absl::Now() >= stop_at_) {
       absl::MutexLock l(&mu_);
@@ -192,7 +208,8 @@ class Bench {
     }
     const int events = absl::GetFlag(FLAGS_events_per_request);
     call->append = factory_.Request(StreamFor(slot), events);
-    stub.async()->AppendEvents(&call->context, &call->append, &call->append_response,
+    stub.async()->AppendEvents(&call->context, &call->append,
+                               &call->append_response,
                                [this, call, slot, events](grpc::Status s) {
                                  Record(call->start, events, s);
                                  delete call;
@@ -200,7 +217,8 @@ class Bench {
                                });
   }
 
-  // Open loop: one append every 1/rate-per-request seconds, whatever the responses do.
+  // Open loop: one append every 1/rate-per-request seconds, whatever the
+  // responses do.
   void RunOpenLoop() {
     const int events = absl::GetFlag(FLAGS_events_per_request);
     const absl::Duration interval =
@@ -210,8 +228,10 @@ class Bench {
     for (uint64_t i = 0; next < stop_at_; ++i, next += interval) {
       absl::SleepFor(next - absl::Now());
       auto* call = new Call();
-      call->append = factory_.Request(StreamFor(static_cast<int>(i % 64)), events);
-      call->start = next;  // latency from the scheduled time: no coordinated omission
+      call->append =
+          factory_.Request(StreamFor(static_cast<int>(i % 64)), events);
+      call->start =
+          next;  // latency from the scheduled time: no coordinated omission
       in_flight.fetch_add(1);
       stubs_[i % stubs_.size()]->async()->AppendEvents(
           &call->context, &call->append, &call->append_response,
@@ -258,29 +278,37 @@ class Bench {
     if (absl::GetFlag(FLAGS_json)) {
       std::printf(
           "{\"mode\":\"%s\",\"concurrency\":%d,\"events_per_request\":%d,"
-          "\"payload_bytes\":%d,\"rate\":%.0f,\"duration_s\":%.1f,\"requests\":%llu,"
+          "\"payload_bytes\":%d,\"rate\":%.0f,\"duration_s\":%.1f,\"requests\":"
+          "%llu,"
           "\"events\":%llu,\"errors\":%llu,\"events_per_s\":%.0f,"
           "\"requests_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
           "\"p999_ms\":%.3f,\"max_ms\":%.3f}\n",
           mode.c_str(), absl::GetFlag(FLAGS_concurrency),
-          absl::GetFlag(FLAGS_events_per_request), absl::GetFlag(FLAGS_payload_bytes),
-          absl::GetFlag(FLAGS_rate), seconds, (unsigned long long)requests,
-          (unsigned long long)events, (unsigned long long)errors, events_per_s,
-          requests_per_s, pct(50), pct(99), pct(99.9), pct(100));
+          absl::GetFlag(FLAGS_events_per_request),
+          absl::GetFlag(FLAGS_payload_bytes), absl::GetFlag(FLAGS_rate),
+          seconds, (unsigned long long)requests, (unsigned long long)events,
+          (unsigned long long)errors, events_per_s, requests_per_s, pct(50),
+          pct(99), pct(99.9), pct(100));
     } else {
-      std::printf("casetrail-bench: mode=%s %s events/request=%d payload=%dB duration=%.1fs\n",
-                  mode.c_str(),
-                  absl::GetFlag(FLAGS_rate) > 0
-                      ? absl::StrFormat("rate=%.0f/s", absl::GetFlag(FLAGS_rate)).c_str()
-                      : absl::StrFormat("concurrency=%d", absl::GetFlag(FLAGS_concurrency)).c_str(),
-                  absl::GetFlag(FLAGS_events_per_request), absl::GetFlag(FLAGS_payload_bytes),
-                  seconds);
-      std::printf("requests %llu  events %llu  errors %llu\n", (unsigned long long)requests,
-                  (unsigned long long)events, (unsigned long long)errors);
-      std::printf("throughput  %.0f events/s  (%.0f requests/s)\n", events_per_s,
-                  requests_per_s);
-      std::printf("latency ms  p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n", pct(50), pct(99),
-                  pct(99.9), pct(100));
+      std::printf(
+          "casetrail-bench: mode=%s %s events/request=%d payload=%dB "
+          "duration=%.1fs\n",
+          mode.c_str(),
+          absl::GetFlag(FLAGS_rate) > 0
+              ? absl::StrFormat("rate=%.0f/s", absl::GetFlag(FLAGS_rate))
+                    .c_str()
+              : absl::StrFormat("concurrency=%d",
+                                absl::GetFlag(FLAGS_concurrency))
+                    .c_str(),
+          absl::GetFlag(FLAGS_events_per_request),
+          absl::GetFlag(FLAGS_payload_bytes), seconds);
+      std::printf("requests %llu  events %llu  errors %llu\n",
+                  (unsigned long long)requests, (unsigned long long)events,
+                  (unsigned long long)errors);
+      std::printf("throughput  %.0f events/s  (%.0f requests/s)\n",
+                  events_per_s, requests_per_s);
+      std::printf("latency ms  p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n",
+                  pct(50), pct(99), pct(99.9), pct(100));
     }
     if (errors > 0) {
       std::fprintf(stderr, "casetrail-bench: %llu failed requests; first: %s\n",
@@ -305,8 +333,10 @@ class Bench {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "casetrail-bench [--mode=append|read_stream] [--concurrency=N | --rate=EVENTS_PER_S]\n"
-      "  [--events_per_request=N] [--payload_bytes=N] [--duration=S] [--server=HOST:PORT]");
+      "casetrail-bench [--mode=append|read_stream] [--concurrency=N | "
+      "--rate=EVENTS_PER_S]\n"
+      "  [--events_per_request=N] [--payload_bytes=N] [--duration=S] "
+      "[--server=HOST:PORT]");
   absl::ParseCommandLine(argc, argv);
   return Bench().Run();
 }

@@ -1,4 +1,5 @@
-// casetrail: the command-line client of casetraild. Tables for people, --json for scripts.
+// casetrail: the command-line client of casetraild. Tables for people, --json
+// for scripts.
 
 #include <unistd.h>
 
@@ -23,15 +24,19 @@
 #include "tools/event_json.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "casetraild address.");
-ABSL_FLAG(bool, json, false, "Print one JSON object per line instead of a table.");
+ABSL_FLAG(bool, json, false,
+          "Print one JSON object per line instead of a table.");
 ABSL_FLAG(uint64_t, from, 0,
           "read: first version (0 = start, or head with --backwards); "
           "log/tail: first position.");
 ABSL_FLAG(bool, backwards, false, "read: newest first.");
 ABSL_FLAG(uint32_t, limit, 100, "read/log: most events to show.");
-ABSL_FLAG(std::string, type, "", "log/tail: only these event types (comma-separated).");
-ABSL_FLAG(std::string, stream_prefix, "", "log/tail: only streams starting with this.");
-ABSL_FLAG(double, timeout, 10, "Seconds to wait for each call (tail: to connect).");
+ABSL_FLAG(std::string, type, "",
+          "log/tail: only these event types (comma-separated).");
+ABSL_FLAG(std::string, stream_prefix, "",
+          "log/tail: only streams starting with this.");
+ABSL_FLAG(double, timeout, 10,
+          "Seconds to wait for each call (tail: to connect).");
 
 namespace {
 
@@ -65,12 +70,23 @@ int Fail(int code, const std::string& message) {
 }
 
 const char* CodeName(grpc::StatusCode code) {
-  static const char* kNames[] = {
-      "OK",        "CANCELLED",         "UNKNOWN",           "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",    "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL",      "UNAVAILABLE",       "DATA_LOSS",
-      "UNAUTHENTICATED"};
+  static const char* kNames[] = {"OK",
+                                 "CANCELLED",
+                                 "UNKNOWN",
+                                 "INVALID_ARGUMENT",
+                                 "DEADLINE_EXCEEDED",
+                                 "NOT_FOUND",
+                                 "ALREADY_EXISTS",
+                                 "PERMISSION_DENIED",
+                                 "RESOURCE_EXHAUSTED",
+                                 "FAILED_PRECONDITION",
+                                 "ABORTED",
+                                 "OUT_OF_RANGE",
+                                 "UNIMPLEMENTED",
+                                 "INTERNAL",
+                                 "UNAVAILABLE",
+                                 "DATA_LOSS",
+                                 "UNAUTHENTICATED"};
   const int i = static_cast<int>(code);
   return i >= 0 && i <= 16 ? kNames[i] : "UNKNOWN";
 }
@@ -87,8 +103,7 @@ int FailRpc(const grpc::Status& status) {
   google::rpc::BadRequest bad_request;
   if (!status.error_details().empty() &&
       details.ParseFromString(status.error_details()) &&
-      details.details_size() > 0 &&
-      details.details(0).UnpackTo(&bad_request)) {
+      details.details_size() > 0 && details.details(0).UnpackTo(&bad_request)) {
     std::fprintf(stderr, "casetrail: %s: the request is malformed\n",
                  CodeName(status.error_code()));
     for (const auto& v : bad_request.field_violations()) {
@@ -108,10 +123,10 @@ void SetDeadline(grpc::ClientContext& context) {
 
 std::string FormatTime(const google::protobuf::Timestamp& ts,
                        const char* format) {
-  return absl::FormatTime(format,
-                          absl::FromUnixSeconds(ts.seconds()) +
-                              absl::Nanoseconds(ts.nanos()),
-                          absl::UTCTimeZone());
+  return absl::FormatTime(
+      format,
+      absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos()),
+      absl::UTCTimeZone());
 }
 
 std::string FormatOccurred(const casetrail::v1::OccurredAt& at) {
@@ -333,12 +348,10 @@ int Health(const std::shared_ptr<grpc::Channel>& channel) {
   grpc::health::v1::HealthCheckResponse response;
   grpc::Status status = stub->Check(&context, {}, &response);
   if (!status.ok()) return FailRpc(status);
-  std::printf("%s\n",
-              grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
-                  response.status())
-                  .c_str());
-  return response.status() ==
-                 grpc::health::v1::HealthCheckResponse::SERVING
+  std::printf("%s\n", grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
+                          response.status())
+                          .c_str());
+  return response.status() == grpc::health::v1::HealthCheckResponse::SERVING
              ? 0
              : 1;
 }

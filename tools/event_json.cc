@@ -29,8 +29,9 @@ std::string ToJson(const google::protobuf::Message& m) {
   return out;
 }
 
-// JSON with object keys sorted, so the same payload always has the same bytes (protobuf's own
-// printer walks a Struct in hash order, which differs between processes).
+// JSON with object keys sorted, so the same payload always has the same bytes
+// (protobuf's own printer walks a Struct in hash order, which differs between
+// processes).
 void AppendCanonicalJson(const Value& v, std::string* out) {
   switch (v.kind_case()) {
     case Value::kNullValue:
@@ -79,8 +80,9 @@ void AppendCanonicalJson(const Value& v, std::string* out) {
       for (const auto& [key, value] : v.struct_value().fields()) {
         keys.push_back(&key);
       }
-      std::sort(keys.begin(), keys.end(),
-                [](const std::string* a, const std::string* b) { return *a < *b; });
+      std::sort(
+          keys.begin(), keys.end(),
+          [](const std::string* a, const std::string* b) { return *a < *b; });
       out->push_back('{');
       for (size_t i = 0; i < keys.size(); ++i) {
         if (i > 0) out->push_back(',');
@@ -158,8 +160,8 @@ absl::StatusOr<casetrail::v1::AppendEventsRequest> ToRequest(Value& value,
   casetrail::v1::AppendEventsRequest out;
   auto status = json::JsonStringToMessage(ToJson(value), &out);
   if (!status.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "append ", index, ": ", std::string(status.message())));
+    return absl::InvalidArgumentError(
+        absl::StrCat("append ", index, ": ", std::string(status.message())));
   }
   return out;
 }
