@@ -19,6 +19,7 @@
 #include "eventstore/stored_event.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 
@@ -128,6 +129,7 @@ class EventStore::Impl {
   void Start() {
     writer_ = std::thread([this] { WriterLoop(); });
     notifier_ = std::thread([this] { NotifierLoop(); });
+    acknowledger_ = std::thread([this] { AcknowledgerLoop(); });
   }
 
   void AppendAsync(AppendRequest request, AppendCallback done);
@@ -170,7 +172,12 @@ class EventStore::Impl {
   };
 
   void WriterLoop();
-  void CommitGroup(std::vector<PendingAppend>& pending);
+  // Commits one group and hands it to the acknowledger.
+  void CommitGroup(std::vector<PendingAppend> pending);
+  // Runs the callbacks of committed groups, in commit order, off the writer
+  // thread: finishing an RPC costs a send, and the writer should be committing
+  // the next group meanwhile.
+  void AcknowledgerLoop();
   // Checks one request against the log and the group so far and, if it may be
   // written, adds it to the group. Adds nothing on error.
   absl::StatusOr<AppendResult> StageAppend(const AppendRequest& request,
@@ -219,7 +226,16 @@ class EventStore::Impl {
   bool notifier_stop_ ABSL_GUARDED_BY(notify_mu_) = false;
 
   std::thread writer_;
+  struct CommittedGroup {
+    std::vector<PendingAppend> pending;
+    std::vector<absl::StatusOr<AppendResult>> results;
+  };
+  absl::Mutex ack_mu_;
+  std::deque<CommittedGroup> acks_ ABSL_GUARDED_BY(ack_mu_);
+  bool ack_stop_ ABSL_GUARDED_BY(ack_mu_) = false;
+
   std::thread notifier_;
+  std::thread acknowledger_;
 };
 
 absl::Status EventStore::Impl::Open() {
@@ -251,7 +267,15 @@ absl::Status EventStore::Impl::Open() {
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : names) {
-    descriptors.emplace_back(name, cf_options);
+    rocksdb::ColumnFamilyOptions options = cf_options;
+    if (name == kEventsCf) {
+      // Positions only grow: let the memtable insert each key next to the
+      // previous one instead of searching the skiplist from the top (the first
+      // 4 bytes are shared by 2^32 positions).
+      options.memtable_insert_with_hint_prefix_extractor.reset(
+          rocksdb::NewFixedPrefixTransform(4));
+    }
+    descriptors.emplace_back(name, options);
   }
   RETURN_IF_ERROR(
       FromRocksDb(rocksdb::DB::Open(db_options, options_.path, descriptors,
@@ -349,9 +373,8 @@ void EventStore::Impl::AppendAsync(AppendRequest request, AppendCallback done) {
 }
 
 void EventStore::Impl::WriterLoop() {
-  std::vector<PendingAppend> pending;
   for (;;) {
-    pending.clear();
+    std::vector<PendingAppend> pending;
     {
       absl::MutexLock l(&mu_);
       mu_.Await(absl::Condition(
@@ -375,11 +398,11 @@ void EventStore::Impl::WriterLoop() {
         queue_.pop_front();
       }
     }
-    CommitGroup(pending);
+    CommitGroup(std::move(pending));
   }
 }
 
-void EventStore::Impl::CommitGroup(std::vector<PendingAppend>& pending) {
+void EventStore::Impl::CommitGroup(std::vector<PendingAppend> pending) {
   Group group;
   group.next_position = next_position_;
   group.recorded_at = std::max(options_.clock->Now(), last_recorded_at_);
@@ -429,8 +452,28 @@ void EventStore::Impl::CommitGroup(std::vector<PendingAppend>& pending) {
       }
     }
   }
-  for (size_t i = 0; i < pending.size(); ++i) {
-    pending[i].done(std::move(results[i]));
+  absl::MutexLock l(&ack_mu_);
+  acks_.push_back({std::move(pending), std::move(results)});
+}
+
+void EventStore::Impl::AcknowledgerLoop() {
+  for (;;) {
+    std::deque<CommittedGroup> ready;
+    {
+      absl::MutexLock l(&ack_mu_);
+      ack_mu_.Await(absl::Condition(
+          +[](Impl* impl) ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl->ack_mu_) {
+            return !impl->acks_.empty() || impl->ack_stop_;
+          },
+          this));
+      if (acks_.empty()) return;  // stopping and drained
+      ready.swap(acks_);
+    }
+    for (CommittedGroup& group : ready) {
+      for (size_t i = 0; i < group.pending.size(); ++i) {
+        group.pending[i].done(std::move(group.results[i]));
+      }
+    }
   }
 }
 
@@ -702,6 +745,11 @@ void EventStore::Impl::Close() {
     closed_ = true;
   }
   if (writer_.joinable()) writer_.join();
+  {
+    absl::MutexLock l(&ack_mu_);
+    ack_stop_ = true;
+  }
+  if (acknowledger_.joinable()) acknowledger_.join();
   {
     absl::MutexLock l(&notify_mu_);
     notifier_stop_ = true;
