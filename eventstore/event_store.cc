@@ -211,6 +211,8 @@ class EventStore::Impl {
   absl::Status write_failure_ ABSL_GUARDED_BY(mu_);
 
   std::atomic<uint64_t> published_size_{0};
+  // Set before the database is closed; reads check it (see Close()'s contract).
+  std::atomic<bool> db_closed_{false};
   mutable absl::Mutex info_mu_;
   LogInfo info_ ABSL_GUARDED_BY(info_mu_);
 
@@ -596,6 +598,9 @@ absl::StatusOr<AppendResult> EventStore::Impl::StageAppend(
 
 absl::StatusOr<StreamSlice> EventStore::Impl::ReadStream(
     const StreamRead& read) const {
+  if (db_closed_.load(std::memory_order_acquire)) {
+    return absl::UnavailableError("event store is closed");
+  }
   if (!IsValidStreamId(read.stream_id)) {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid stream id '", read.stream_id, "'"));
@@ -645,6 +650,9 @@ absl::StatusOr<StreamSlice> EventStore::Impl::ReadStream(
 }
 
 absl::StatusOr<LogSlice> EventStore::Impl::ReadLog(const LogRead& read) const {
+  if (db_closed_.load(std::memory_order_acquire)) {
+    return absl::UnavailableError("event store is closed");
+  }
   if (read.limit == 0) return absl::InvalidArgumentError("limit must be > 0");
   LogSlice slice;
   slice.log_size = LogSize();
@@ -755,6 +763,7 @@ void EventStore::Impl::Close() {
     notifier_stop_ = true;
   }
   if (notifier_.joinable()) notifier_.join();
+  db_closed_.store(true, std::memory_order_release);
   if (db_ != nullptr) {
     for (rocksdb::ColumnFamilyHandle* h : handles_) {
       db_->DestroyColumnFamilyHandle(h);

@@ -209,7 +209,9 @@ class EventStore {
   void WakeAllWaiters();
 
   // Stops accepting appends, completes those already queued, and closes the
-  // database. Idempotent. Appends after Close get UNAVAILABLE.
+  // database. Idempotent. Appends and reads after Close get UNAVAILABLE.
+  // REQUIRES: no read is in flight (the server closes the store only after its
+  // gRPC server has stopped).
   void Close();
   bool closing() const;
 

@@ -49,7 +49,7 @@ class Violations {
   std::vector<FieldViolation> list_;
 };
 
-void ValidateEvent(const CaseEvent& e, const std::string& path,
+void ValidateEvent(const CaseEvent& e, size_t size, const std::string& path,
                    const AppendEventsRequest& request,
                    const AppendLimits& limits, Violations& v) {
   if (e.event_id().empty()) {
@@ -93,7 +93,6 @@ void ValidateEvent(const CaseEvent& e, const std::string& path,
   if (!e.has_recorded_by() || e.recorded_by().user_id().empty()) {
     v.Add(path + ".recorded_by.user_id", "required");
   }
-  const size_t size = e.ByteSizeLong();
   if (size > limits.max_event_bytes) {
     v.Add(path, absl::StrCat("event is ", size, " bytes; the limit is ",
                              limits.max_event_bytes));
@@ -134,13 +133,14 @@ std::vector<FieldViolation> ValidateAppend(const AppendEventsRequest& request,
   for (int i = 0; i < request.events_size(); ++i) {
     const CaseEvent& e = request.events(i);
     const std::string path = absl::StrCat("events[", i, "]");
-    ValidateEvent(e, path, request, limits, v);
+    const size_t size = e.ByteSizeLong();
+    ValidateEvent(e, size, path, request, limits, v);
     if (!e.event_id().empty() && !ids.insert(e.event_id()).second) {
       v.Add(path + ".event_id",
             absl::StrCat("event id ", e.event_id(),
                          " appears more than once in this append"));
     }
-    total += e.ByteSizeLong();
+    total += size;
   }
   if (total > limits.max_append_bytes) {
     v.Add("events", absl::StrCat("append is ", total, " bytes; the limit is ",

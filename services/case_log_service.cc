@@ -218,13 +218,11 @@ grpc::ServerUnaryReactor* CaseLogService::AppendEvents(
     reactor->Finish(BadRequestStatus(violations));
     return reactor;
   }
-  std::vector<std::string> ids;
-  ids.reserve(request->events_size());
-  for (const auto& e : request->events()) ids.push_back(e.event_id());
+  // `request` stays valid until the reactor finishes.
   store_->AppendAsync(
       ToStoreAppend(*request),
-      [reactor, response,
-       ids = std::move(ids)](absl::StatusOr<eventstore::AppendResult> result) {
+      [reactor, request,
+       response](absl::StatusOr<eventstore::AppendResult> result) {
         if (!result.ok()) {
           reactor->Finish(ToGrpcStatus(result.status()));
           return;
@@ -232,7 +230,7 @@ grpc::ServerUnaryReactor* CaseLogService::AppendEvents(
         for (size_t i = 0; i < result->events.size(); ++i) {
           const eventstore::AppendedEvent& e = result->events[i];
           casetrail::v1::AppendedEvent* out = response->add_events();
-          out->set_event_id(ids[i]);
+          out->set_event_id(request->events(static_cast<int>(i)).event_id());
           out->set_position(e.position);
           out->set_stream_version(e.stream_version);
           *out->mutable_recorded_at() = eventstore::ToProtoTime(e.recorded_at);

@@ -30,7 +30,7 @@ payload=$(printf '{"filler":"%s"}' "$(head -c 499 /dev/zero | tr '\0' x)")  # 51
 # --- PostgreSQL 15 ---
 mkdir -p "$work/pg" "$work/pgsock" && chown postgres "$work/pg" "$work/pgsock"
 runuser -u postgres -- "$pgbin/initdb" -D "$work/pg" -A trust >/dev/null
-runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w start -o \
+runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pgsock/pg.log" -w start -o \
   "-p $pgport -k $work/pgsock -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on \
    -c shared_buffers=1GB -c max_wal_size=8GB -c max_connections=200" >/dev/null
 psql=(psql -h 127.0.0.1 -p $pgport -U postgres -q -v ON_ERROR_STOP=1)
