@@ -6,6 +6,8 @@
 #include "eventstore/stored_event.h"
 #include "eventstore/wire_format.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "services/append_response.h"
+#include "services/append_stream_reactor.h"
 #include "services/grpc_status.h"
 
 namespace casetrail::services {
@@ -219,27 +221,23 @@ grpc::ServerUnaryReactor* CaseLogService::AppendEvents(
     return reactor;
   }
   // `request` stays valid until the reactor finishes.
-  store_->AppendAsync(
-      ToStoreAppend(*request),
-      [reactor, request,
-       response](absl::StatusOr<eventstore::AppendResult> result) {
-        if (!result.ok()) {
-          reactor->Finish(ToGrpcStatus(result.status()));
-          return;
-        }
-        for (size_t i = 0; i < result->events.size(); ++i) {
-          const eventstore::AppendedEvent& e = result->events[i];
-          casetrail::v1::AppendedEvent* out = response->add_events();
-          out->set_event_id(request->events(static_cast<int>(i)).event_id());
-          out->set_position(e.position);
-          out->set_stream_version(e.stream_version);
-          *out->mutable_recorded_at() = eventstore::ToProtoTime(e.recorded_at);
-        }
-        response->set_stream_version(result->stream_version);
-        response->set_deduplicated(result->deduplicated);
-        reactor->Finish(grpc::Status::OK);
-      });
+  store_->AppendAsync(ToStoreAppend(*request),
+                      [reactor, request, response](
+                          absl::StatusOr<eventstore::AppendResult> result) {
+                        if (!result.ok()) {
+                          reactor->Finish(ToGrpcStatus(result.status()));
+                          return;
+                        }
+                        FillAppendResponse(*result, *request, response);
+                        reactor->Finish(grpc::Status::OK);
+                      });
   return reactor;
+}
+
+grpc::ServerBidiReactor<casetrail::v1::AppendEventsRequest,
+                        casetrail::v1::AppendEventsStreamResponse>*
+CaseLogService::AppendEventsStream(grpc::CallbackServerContext* context) {
+  return new AppendStreamReactor(store_, limits_);
 }
 
 grpc::ServerUnaryReactor* CaseLogService::ReadCaseStream(

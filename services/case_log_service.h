@@ -33,6 +33,9 @@ class CaseLogService final : public CaseLogServiceBase {
       grpc::CallbackServerContext* context,
       const casetrail::v1::AppendEventsRequest* request,
       casetrail::v1::AppendEventsResponse* response) override;
+  grpc::ServerBidiReactor<casetrail::v1::AppendEventsRequest,
+                          casetrail::v1::AppendEventsStreamResponse>*
+  AppendEventsStream(grpc::CallbackServerContext* context) override;
   // Request: ReadCaseStreamRequest; response: ReadCaseStreamResponse.
   grpc::ServerUnaryReactor* ReadCaseStream(grpc::CallbackServerContext* context,
                                            const grpc::ByteBuffer* request,

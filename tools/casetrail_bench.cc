@@ -33,6 +33,10 @@ ABSL_FLAG(double, duration, 10, "Seconds to measure.");
 ABSL_FLAG(double, warmup, 1, "Seconds to run before measuring.");
 ABSL_FLAG(double, rate, 0,
           "Events/s on a fixed schedule (open loop); 0 = closed loop.");
+ABSL_FLAG(
+    bool, stream, false,
+    "append: each client sends its appends over one AppendEventsStream call "
+    "(one request in flight per client) instead of unary AppendEvents calls.");
 ABSL_FLAG(int, channels, 4, "gRPC channels to spread requests over.");
 ABSL_FLAG(int, stream_events, 1000, "read_stream: events in the stream read.");
 ABSL_FLAG(bool, json, false, "Print the result as one JSON line.");
@@ -119,6 +123,40 @@ struct Call {
   absl::Time start;
 };
 
+class Bench;
+
+// One client of --stream mode: a long-lived AppendEventsStream call carrying
+// one append at a time; the next is written when the previous one's response
+// arrives.
+class StreamClient final : public grpc::ClientBidiReactor<
+                               casetrail::v1::AppendEventsRequest,
+                               casetrail::v1::AppendEventsStreamResponse> {
+ public:
+  StreamClient(Bench* bench, CaseLog::Stub* stub, std::string stream);
+  void OnWriteDone(bool ok) override { StepWhenBothDone(); }
+  void OnReadDone(bool ok) override;
+  void OnDone(const grpc::Status& status) override;
+
+ private:
+  void WriteNext();
+  // The next append may be written once the previous write completed and its
+  // response arrived, which can happen in either order.
+  void StepWhenBothDone() {
+    if (pending_.fetch_sub(1) == 1) {
+      WriteNext();
+      StartRead(&response_);
+    }
+  }
+
+  std::atomic<int> pending_{2};
+  Bench* bench_;
+  std::string stream_;
+  grpc::ClientContext context_;
+  casetrail::v1::AppendEventsRequest request_;
+  casetrail::v1::AppendEventsStreamResponse response_;
+  absl::Time start_;
+};
+
 class Bench {
  public:
   Bench()
@@ -152,7 +190,15 @@ class Bench {
     } else {
       const int n = absl::GetFlag(FLAGS_concurrency);
       outstanding_ = n;
-      for (int slot = 0; slot < n; ++slot) Issue(slot);
+      const bool stream = absl::GetFlag(FLAGS_stream) && read_stream_.empty();
+      for (int slot = 0; slot < n; ++slot) {
+        if (stream) {
+          new StreamClient(this, stubs_[slot % stubs_.size()].get(),
+                           StreamFor(slot));
+        } else {
+          Issue(slot);
+        }
+      }
       absl::MutexLock l(&mu_);
       mu_.Await(absl::Condition(
           +[](int* o) { return *o == 0; }, &outstanding_));
@@ -161,6 +207,13 @@ class Bench {
   }
 
  private:
+  friend class StreamClient;
+
+  void Retire() {
+    absl::MutexLock l(&mu_);
+    --outstanding_;
+  }
+
   bool PrepareReadStream() {
     read_stream_ = absl::StrCat("bench-read-", run_id_);
     const int total = absl::GetFlag(FLAGS_stream_events);
@@ -277,13 +330,15 @@ class Bench {
     const double requests_per_s = requests / seconds;
     if (absl::GetFlag(FLAGS_json)) {
       std::printf(
-          "{\"mode\":\"%s\",\"concurrency\":%d,\"events_per_request\":%d,"
+          "{\"mode\":\"%s\",\"stream\":%s,\"concurrency\":%d,\"events_per_"
+          "request\":%d,"
           "\"payload_bytes\":%d,\"rate\":%.0f,\"duration_s\":%.1f,\"requests\":"
           "%llu,"
           "\"events\":%llu,\"errors\":%llu,\"events_per_s\":%.0f,"
           "\"requests_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
           "\"p999_ms\":%.3f,\"max_ms\":%.3f}\n",
-          mode.c_str(), absl::GetFlag(FLAGS_concurrency),
+          mode.c_str(), absl::GetFlag(FLAGS_stream) ? "true" : "false",
+          absl::GetFlag(FLAGS_concurrency),
           absl::GetFlag(FLAGS_events_per_request),
           absl::GetFlag(FLAGS_payload_bytes), absl::GetFlag(FLAGS_rate),
           seconds, (unsigned long long)requests, (unsigned long long)events,
@@ -328,6 +383,45 @@ class Bench {
   int outstanding_ ABSL_GUARDED_BY(mu_) = 0;
   std::string first_error_ ABSL_GUARDED_BY(mu_);
 };
+
+StreamClient::StreamClient(Bench* bench, CaseLog::Stub* stub,
+                           std::string stream)
+    : bench_(bench), stream_(std::move(stream)) {
+  stub->async()->AppendEventsStream(&context_, this);
+  WriteNext();
+  StartRead(&response_);
+  StartCall();
+}
+
+void StreamClient::WriteNext() {
+  if (absl::Now() >= bench_->stop_at_) {
+    StartWritesDone();
+    return;
+  }
+  request_ = bench_->factory_.Request(stream_,
+                                      absl::GetFlag(FLAGS_events_per_request));
+  start_ = absl::Now();
+  pending_.store(2);
+  StartWrite(&request_);
+}
+
+void StreamClient::OnReadDone(bool ok) {
+  if (!ok) return;
+  grpc::Status status = grpc::Status::OK;
+  if (response_.has_error()) {
+    status =
+        grpc::Status(static_cast<grpc::StatusCode>(response_.error().code()),
+                     response_.error().message());
+  }
+  bench_->Record(start_, request_.events_size(), status);
+  StepWhenBothDone();
+}
+
+void StreamClient::OnDone(const grpc::Status& status) {
+  if (!status.ok()) bench_->Record(absl::Now(), 0, status);
+  bench_->Retire();
+  delete this;
+}
 
 }  // namespace
 

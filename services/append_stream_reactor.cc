@@ -1,0 +1,135 @@
+#include "services/append_stream_reactor.h"
+
+#include "google/rpc/status.pb.h"
+#include "services/append_response.h"
+#include "services/grpc_status.h"
+
+namespace casetrail::services {
+
+AppendStreamReactor::AppendStreamReactor(eventstore::EventStore* store,
+                                         const AppendLimits& limits)
+    : store_(store), limits_(limits) {
+  Advance();
+}
+
+void AppendStreamReactor::OnReadDone(bool ok) {
+  uint64_t index = 0;
+  bool take = false;
+  {
+    absl::MutexLock l(&mu_);
+    reading_ = false;
+    if (!ok) {
+      reads_done_ = true;
+    } else if (!cancelled_) {  // nothing more is taken from a cancelled stream
+      take = true;
+      index = next_index_++;
+      Slot& slot = slots_[index];
+      slot.request.Swap(&incoming_);
+      slot.response.set_request_index(index);
+      ++in_store_;
+    }
+  }
+  if (!take) {
+    Advance();
+    return;
+  }
+  // The slot is not erased before it is written, which needs Complete(index)
+  // first.
+  Slot* slot;
+  {
+    absl::MutexLock l(&mu_);
+    slot = &slots_.at(index);
+  }
+  std::vector<FieldViolation> violations =
+      ValidateAppend(slot->request, limits_);
+  if (!violations.empty()) {
+    Complete(index, BadRequestStatus(violations));
+    return;
+  }
+  Advance();  // read the next request while this one is committed
+  store_->AppendAsync(
+      ToStoreAppend(slot->request),
+      [this, index, slot](absl::StatusOr<eventstore::AppendResult> result) {
+        if (!result.ok()) {
+          Complete(index, ToGrpcStatus(result.status()));
+          return;
+        }
+        FillAppendResponse(*result, slot->request,
+                           slot->response.mutable_appended());
+        Complete(index, grpc::Status::OK);
+      });
+}
+
+void AppendStreamReactor::Complete(uint64_t index, const grpc::Status& status) {
+  {
+    absl::MutexLock l(&mu_);
+    Slot& slot = slots_.at(index);
+    if (!status.ok()) {
+      google::rpc::Status* error = slot.response.mutable_error();
+      if (!error->ParseFromString(status.error_details())) error->Clear();
+      error->set_code(status.error_code());
+      error->set_message(status.error_message());
+    }
+    slot.done = true;
+    --in_store_;
+  }
+  Advance();
+}
+
+void AppendStreamReactor::OnWriteDone(bool ok) {
+  {
+    absl::MutexLock l(&mu_);
+    writing_ = false;
+    slots_.erase(slots_.begin());
+    if (!ok) cancelled_ = true;
+  }
+  Advance();
+}
+
+void AppendStreamReactor::OnCancel() {
+  {
+    absl::MutexLock l(&mu_);
+    cancelled_ = true;
+  }
+  Advance();
+}
+
+void AppendStreamReactor::Advance() {
+  bool read = false;
+  const casetrail::v1::AppendEventsStreamResponse* write = nullptr;
+  bool finish = false;
+  grpc::Status finish_status = grpc::Status::OK;
+  {
+    absl::MutexLock l(&mu_);
+    if (finished_) return;
+    if (cancelled_) {
+      // Appends already in the store will still call Complete(); finish after
+      // the last.
+      if (in_store_ == 0 && !writing_) {
+        finished_ = finish = true;
+        finish_status =
+            grpc::Status(grpc::StatusCode::CANCELLED, "stream cancelled");
+      }
+    } else {
+      // Bounded by slots, not by appends in the store: a client that stops
+      // reading responses stops the server reading its requests instead of
+      // growing its memory.
+      if (!reading_ && !reads_done_ &&
+          slots_.size() < static_cast<size_t>(kMaxInFlight)) {
+        reading_ = read = true;
+      }
+      if (!writing_ && !slots_.empty() && slots_.begin()->second.done) {
+        writing_ = true;
+        write = &slots_.begin()->second.response;
+      }
+      if (reads_done_ && slots_.empty() && !writing_ && !reading_) {
+        finished_ = finish = true;
+      }
+    }
+  }
+  if (read) StartRead(&incoming_);
+  if (write != nullptr) StartWrite(write);
+  if (finish) Finish(finish_status);
+}
+
+}  // namespace casetrail::services

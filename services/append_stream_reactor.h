@@ -1,0 +1,69 @@
+#ifndef CASETRAIL_SERVICES_APPEND_STREAM_REACTOR_H_
+#define CASETRAIL_SERVICES_APPEND_STREAM_REACTOR_H_
+
+#include <cstdint>
+#include <map>
+
+#include "absl/synchronization/mutex.h"
+#include "casetrail/v1/case_log.grpc.pb.h"
+#include "eventstore/event_store.h"
+#include "services/append_validation.h"
+
+namespace casetrail::services {
+
+// One AppendEventsStream call. Reads requests, submits each to the store as it
+// arrives (up to kMaxInFlight requests read but not yet answered; then it stops
+// reading), and writes one response per request in request order, each after
+// its append is durable or has failed.
+//
+// Threads: gRPC callback threads (reads, writes, cancel) and the store's
+// acknowledger thread (completions). All state is under mu_; gRPC operations
+// are started outside it. Deletes itself in OnDone, which gRPC calls only after
+// Finish, and Finish is called only when no append is still in the store.
+class AppendStreamReactor final
+    : public grpc::ServerBidiReactor<
+          casetrail::v1::AppendEventsRequest,
+          casetrail::v1::AppendEventsStreamResponse> {
+ public:
+  static constexpr int kMaxInFlight = 64;
+
+  // `store` must outlive the call.
+  AppendStreamReactor(eventstore::EventStore* store,
+                      const AppendLimits& limits);
+
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override { delete this; }
+
+ private:
+  struct Slot {
+    casetrail::v1::AppendEventsRequest request;
+    casetrail::v1::AppendEventsStreamResponse response;
+    bool done = false;
+  };
+
+  // Records the outcome of request `index` and writes whatever is ready.
+  void Complete(uint64_t index, const grpc::Status& status);
+  // Starts the next gRPC operations that the state allows. Call without mu_
+  // held.
+  void Advance();
+
+  eventstore::EventStore* const store_;
+  const AppendLimits limits_;
+  casetrail::v1::AppendEventsRequest incoming_;
+
+  absl::Mutex mu_;
+  std::map<uint64_t, Slot> slots_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_index_ ABSL_GUARDED_BY(mu_) = 0;
+  int in_store_ ABSL_GUARDED_BY(mu_) = 0;
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace casetrail::services
+
+#endif  // CASETRAIL_SERVICES_APPEND_STREAM_REACTOR_H_
