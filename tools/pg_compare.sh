@@ -80,6 +80,7 @@ field() { sed -E "s/.*\"$1\":([0-9.]+).*/\1/"; }
 echo "running casetraild workloads (${secs}s each)..." >&2
 ct_single64=$("${bench[@]}" --concurrency=64 | field events_per_s)
 ct_single32=$("${bench[@]}" --concurrency=32 | field events_per_s)
+ct_stream64=$("${bench[@]}" --concurrency=64 --stream | field events_per_s)
 ct_batch=$("${bench[@]}" --concurrency=16 --events_per_request=100 | field events_per_s)
 steady=$("${bench[@]}" --rate=1000)
 read1000=$("${bench[@]}" --mode=read_stream --concurrency=1 --stream_events=1000)
@@ -91,15 +92,17 @@ ceiling=$(db_bench --benchmarks=fillseq --sync=1 --batch_size=128 --value_size=5
   --db="$work/db_bench" --disable_auto_compactions=0 2>/dev/null | awk '/^fillseq/ {print $5}')
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
-printf '\n%-58s %12s\n' "workload (durable, 512-byte payloads, ${secs}s each)" "events/s"
-printf '%-58s %12s\n' "PostgreSQL 15: single-row inserts, 32 clients" "$pg_single"
-printf '%-58s %12s\n' "casetraild: single-event appends, 32 clients" "${ct_single32%.*}"
-printf '%-58s %12s\n' "casetraild: single-event appends, 64 clients" "${ct_single64%.*}"
-printf '%-58s %12s\n' "PostgreSQL 15: 16-row transactions, 16 clients" "$pg_batch"
-printf '%-58s %12s\n' "casetraild: 100-event appends, 16 clients" "${ct_batch%.*}"
-printf '%-58s %12s\n' "RocksDB db_bench fillseq --sync=1 --batch_size=128 (ops/s)" "$ceiling"
+printf '\n%-66s %12s\n' "workload (durable, 512-byte payloads, ${secs}s each)" "events/s"
+printf '%-66s %12s\n' "PostgreSQL 15: single-row inserts, 32 clients" "$pg_single"
+printf '%-66s %12s\n' "casetraild: single-event appends, 32 clients" "${ct_single32%.*}"
+printf '%-66s %12s\n' "casetraild: single-event appends, 64 clients" "${ct_single64%.*}"
+printf '%-66s %12s\n' "casetraild: single-event appends, 64 AppendEventsStream clients" "${ct_stream64%.*}"
+printf '%-66s %12s\n' "PostgreSQL 15: 16-row transactions, 16 clients" "$pg_batch"
+printf '%-66s %12s\n' "casetraild: 100-event appends, 16 clients" "${ct_batch%.*}"
+printf '%-66s %12s\n' "RocksDB db_bench fillseq --sync=1 --batch_size=128 (ops/s)" "$ceiling"
 echo
-echo "ratio single  (casetraild 64 clients / PostgreSQL 32 clients): $(ratio "$ct_single64" "$pg_single")"
+echo "ratio single  (casetraild 64 unary clients / PostgreSQL 32 clients): $(ratio "$ct_single64" "$pg_single")"
+echo "ratio single  (casetraild 64 stream clients / PostgreSQL 32 clients): $(ratio "$ct_stream64" "$pg_single")"
 echo "ratio batched (casetraild 100-event appends / PostgreSQL 16-row tx): $(ratio "$ct_batch" "$pg_batch")"
 echo "steady 1,000 events/s: p50 $(echo "$steady" | field p50_ms) ms, p99 $(echo "$steady" | field p99_ms) ms, p99.9 $(echo "$steady" | field p999_ms) ms"
 echo "read a 1,000-event stream: p50 $(echo "$read1000" | field p50_ms) ms, p99 $(echo "$read1000" | field p99_ms) ms"
