@@ -556,8 +556,19 @@ absl::StatusOr<AppendResult> EventStore::Impl::StageAppend(
   }
   ASSIGN_OR_RETURN(uint64_t head, HeadVersion(request.stream_id, group));
   if (recorded == request.events.size()) {
-    // An idempotent retry: the expected version was checked when it was first
-    // recorded.
+    // An idempotent retry, if the events were recorded together in this order
+    // (an append's events have consecutive positions). The expected version was
+    // checked when they were first recorded.
+    for (size_t i = 1; i < result.events.size(); ++i) {
+      if (result.events[i].position != result.events[0].position + i) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "event ids ", request.events[0].event_id, " and ",
+            request.events[i].event_id, " were recorded at positions ",
+            result.events[0].position, " and ", result.events[i].position,
+            ", not together in this order; an append is retried as it was "
+            "sent"));
+      }
+    }
     result.stream_version = head;
     result.deduplicated = true;
     return result;

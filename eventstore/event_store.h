@@ -6,7 +6,8 @@
 //
 // Thread-safety: every public method may be called from any thread. Appends are
 // queued to one writer thread that owns the log head and commits everything
-// queued in one synced WriteBatch (group commit). Reads go straight to RocksDB
+// queued in one synced WriteBatch (group commit); an acknowledger thread then
+// runs the appends' callbacks. Reads go straight to RocksDB
 // and never wait for the writer. Subscription callbacks run on a separate
 // notifier thread, so a slow subscriber never slows a writer.
 
@@ -172,13 +173,17 @@ class EventStore {
   EventStore(const EventStore&) = delete;
   EventStore& operator=(const EventStore&) = delete;
 
-  // Queues an append. `done` runs exactly once, on the writer thread, after the
-  // events are durable (or the append failed); it must not block. REQUIRES: the
-  // request is well-formed (valid stream id, 1+ events, distinct non-empty
-  // event ids); malformed requests get INVALID_ARGUMENT. Errors: ABORTED if the
-  // expected version is not met (the message names expected and actual);
-  // ALREADY_EXISTS if an event id was recorded before with other content or in
-  // another append; UNAVAILABLE if the store is closing or a write failed
+  // Queues an append. `done` runs exactly once, after the events are durable
+  // (or the append failed): on the store's acknowledger thread, in commit
+  // order, or at once on the caller's thread if the request is malformed or the
+  // store is closing. It must not block. REQUIRES: the request is well-formed
+  // (valid stream id, 1+ events, distinct non-empty event ids); malformed
+  // requests get INVALID_ARGUMENT. Errors: ABORTED if the expected version is
+  // not met (the message names expected and actual); ALREADY_EXISTS if an event
+  // id was recorded before with other content, or the ids were recorded but not
+  // together in this order (a retry must repeat the append as it was sent; a
+  // retry of a consecutive part of an earlier append is accepted as
+  // deduplicated); UNAVAILABLE if the store is closing or a write failed
   // earlier (it then accepts no writes until reopened). On any error nothing of
   // the request is written.
   void AppendAsync(AppendRequest request, AppendCallback done);

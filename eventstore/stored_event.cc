@@ -17,16 +17,13 @@ absl::Time ToAbslTime(const google::protobuf::Timestamp& ts) {
 }
 
 google::protobuf::Timestamp ToProtoTime(absl::Time t) {
+  // Via whole seconds: absl::ToUnixNanos saturates outside 1677-2262, and a
+  // Timestamp covers years 1-9999.
   google::protobuf::Timestamp ts;
-  const int64_t nanos = absl::ToUnixNanos(t);
-  int64_t seconds = nanos / 1000000000;
-  int64_t rem = nanos % 1000000000;
-  if (rem < 0) {
-    rem += 1000000000;
-    --seconds;
-  }
+  const int64_t seconds = absl::ToUnixSeconds(t);  // rounds down
   ts.set_seconds(seconds);
-  ts.set_nanos(static_cast<int32_t>(rem));
+  ts.set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds))));
   return ts;
 }
 

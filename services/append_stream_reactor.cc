@@ -14,50 +14,51 @@ AppendStreamReactor::AppendStreamReactor(eventstore::EventStore* store,
 
 void AppendStreamReactor::OnReadDone(bool ok) {
   uint64_t index = 0;
-  bool take = false;
+  Slot* slot = nullptr;
   {
     absl::MutexLock l(&mu_);
-    reading_ = false;
-    if (!ok) {
-      reads_done_ = true;
-    } else if (!cancelled_) {  // nothing more is taken from a cancelled stream
-      take = true;
+    if (!ok || cancelled_) {  // nothing more is taken from a cancelled stream
+      reading_ = false;
+      reads_done_ = reads_done_ || !ok;
+    } else {
+      // reading_ stays true until this request is in the store's queue, so that
+      // the next request cannot overtake it: the store commits in queue order.
       index = next_index_++;
-      Slot& slot = slots_[index];
-      slot.request.Swap(&incoming_);
-      slot.response.set_request_index(index);
+      slot = &slots_[index];  // stays put until written, which needs
+                              // Complete(index)
+      slot->request.Swap(&incoming_);
+      slot->response.set_request_index(index);
       ++in_store_;
     }
   }
-  if (!take) {
+  if (slot == nullptr) {
     Advance();
     return;
   }
-  // The slot is not erased before it is written, which needs Complete(index)
-  // first.
-  Slot* slot;
-  {
-    absl::MutexLock l(&mu_);
-    slot = &slots_.at(index);
-  }
   std::vector<FieldViolation> violations =
       ValidateAppend(slot->request, limits_);
-  if (!violations.empty()) {
-    Complete(index, BadRequestStatus(violations));
-    return;
+  if (violations.empty()) {
+    store_->AppendAsync(
+        ToStoreAppend(slot->request),
+        [this, index, slot](absl::StatusOr<eventstore::AppendResult> result) {
+          if (!result.ok()) {
+            Complete(index, ToGrpcStatus(result.status()));
+            return;
+          }
+          FillAppendResponse(*result, slot->request,
+                             slot->response.mutable_appended());
+          Complete(index, grpc::Status::OK);
+        });
   }
-  Advance();  // read the next request while this one is committed
-  store_->AppendAsync(
-      ToStoreAppend(slot->request),
-      [this, index, slot](absl::StatusOr<eventstore::AppendResult> result) {
-        if (!result.ok()) {
-          Complete(index, ToGrpcStatus(result.status()));
-          return;
-        }
-        FillAppendResponse(*result, slot->request,
-                           slot->response.mutable_appended());
-        Complete(index, grpc::Status::OK);
-      });
+  {
+    absl::MutexLock l(&mu_);
+    reading_ = false;
+  }
+  if (!violations.empty()) {
+    Complete(index, BadRequestStatus(violations));  // also advances
+  } else {
+    Advance();  // read the next request while this one is committed
+  }
 }
 
 void AppendStreamReactor::Complete(uint64_t index, const grpc::Status& status) {

@@ -12,9 +12,10 @@ namespace casetrail::services {
 class SubscribeReactor;
 
 // casetrail.v1.CaseLog on the callback API. Thin: checks the request, calls the
-// event store, converts the status. Appends complete on the store's writer
-// thread, which finishes the RPC; reads run on gRPC's callback threads (short
-// RocksDB reads); subscriptions are woken by the store's notifier thread.
+// event store, converts the status. Appends complete on the store's
+// acknowledger thread, which finishes the RPC; reads run on gRPC's callback
+// threads (short RocksDB reads); subscriptions are woken by the store's
+// notifier thread.
 //
 // Thread-safe. `store` is not owned and must outlive the service.
 // ReadCaseStream and ReadLog are raw methods: their responses are composed from

@@ -143,11 +143,10 @@ TEST(TimeConversionTest, RoundTripsIncludingBeforeEpoch) {
   EXPECT_EQ(before_epoch.nanos(), 999999999);
 }
 
-// ToProtoTime goes through absl::ToUnixNanos, an int64 count of nanoseconds,
-// which saturates outside 1677-09-21..2262-04-11; google.protobuf.Timestamp
-// covers years 1-9999. Disabled until stored_event.cc converts via seconds +
-// nanos; run with --gtest_also_run_disabled_tests to see it fail.
-TEST(TimeConversionTest, DISABLED_ToProtoTimeCoversTheTimestampRange) {
+// Regression: ToProtoTime once went through absl::ToUnixNanos, an int64 count
+// of nanoseconds, which saturates outside 1677-09-21..2262-04-11, while
+// google.protobuf.Timestamp covers years 1-9999.
+TEST(TimeConversionTest, ToProtoTimeCoversTheTimestampRange) {
   const absl::Time year_3000 = absl::FromUnixSeconds(32503680000);
   EXPECT_EQ(ToProtoTime(year_3000).seconds(), 32503680000);
   const absl::Time year_1600 = absl::FromUnixSeconds(-11676096000);

@@ -1,5 +1,5 @@
-// AppendEventsStream against the real casetraild: ordered responses, pipelining, errors that do
-// not end the stream and write nothing.
+// AppendEventsStream against the real casetraild: ordered responses,
+// pipelining, errors that do not end the stream and write nothing.
 
 #include <memory>
 
@@ -30,7 +30,8 @@ class AppendStreamTest : public ::testing::Test {
         server_->address(), grpc::InsecureChannelCredentials()));
   }
 
-  // Sends every request before reading any response, then returns the responses.
+  // Sends every request before reading any response, then returns the
+  // responses.
   std::vector<AppendEventsStreamResponse> Exchange(
       const std::vector<AppendEventsRequest>& requests) {
     grpc::ClientContext context;
@@ -128,9 +129,9 @@ TEST_F(AppendStreamTest, FailedAppendsAreReportedInPlaceAndWriteNothing) {
 }
 
 TEST_F(AppendStreamTest, RetryOverTheStreamIsDeduplicated) {
-  AppendEventsRequest request = MakeAppendRequest(
-      "case-1", ExpectedVersion::KIND_NO_STREAM,
-      {MakeCaseEvent("evt-1"), MakeCaseEvent("evt-2")});
+  AppendEventsRequest request =
+      MakeAppendRequest("case-1", ExpectedVersion::KIND_NO_STREAM,
+                        {MakeCaseEvent("evt-1"), MakeCaseEvent("evt-2")});
   std::vector<AppendEventsStreamResponse> responses =
       Exchange({request, request});
   ASSERT_EQ(responses.size(), 2u);
@@ -148,14 +149,16 @@ TEST_F(AppendStreamTest, ClientCancellingMidStreamLeavesServerServing) {
     grpc::ClientContext context;
     auto stream = stub_->AppendEventsStream(&context);
     for (int i = 0; i < 20; ++i) {
-      stream->Write(MakeAppendRequest("case-c", ExpectedVersion::KIND_ANY,
-                                      {MakeCaseEvent("c-" + std::to_string(i))}));
+      stream->Write(
+          MakeAppendRequest("case-c", ExpectedVersion::KIND_ANY,
+                            {MakeCaseEvent("c-" + std::to_string(i))}));
     }
     context.TryCancel();
     stream->Finish();
   }
-  // Whatever was acknowledged or not, the server still serves and the log stays dense (appends
-  // that were already in the store when the call was cancelled may still land).
+  // Whatever was acknowledged or not, the server still serves and the log stays
+  // dense (appends that were already in the store when the call was cancelled
+  // may still land).
   std::vector<AppendEventsStreamResponse> responses =
       Exchange({MakeAppendRequest("case-d", ExpectedVersion::KIND_ANY,
                                   {MakeCaseEvent("d-1")})});
