@@ -101,13 +101,20 @@ void ValidateEvent(const CaseEvent& e, size_t size, const std::string& path,
 
 }  // namespace
 
+std::optional<FieldViolation> CheckStreamId(absl::string_view stream_id) {
+  if (stream_id.empty()) return FieldViolation{"stream_id", "required"};
+  if (!eventstore::IsValidStreamId(stream_id)) {
+    return FieldViolation{
+        "stream_id", "must be 1-200 bytes of printable ASCII without spaces"};
+  }
+  return std::nullopt;
+}
+
 std::vector<FieldViolation> ValidateAppend(const AppendEventsRequest& request,
                                            const AppendLimits& limits) {
   Violations v;
-  if (request.stream_id().empty()) {
-    v.Add("stream_id", "required");
-  } else if (!eventstore::IsValidStreamId(request.stream_id())) {
-    v.Add("stream_id", "must be 1-200 bytes of printable ASCII without spaces");
+  if (auto violation = CheckStreamId(request.stream_id())) {
+    v.Add(violation->field, violation->description);
   }
   const ExpectedVersion& expected = request.expected_version();
   if (expected.kind() == ExpectedVersion::KIND_UNSPECIFIED) {

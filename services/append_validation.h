@@ -6,9 +6,11 @@
 // google.rpc.BadRequest.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "casetrail/v1/case_log.pb.h"
 #include "eventstore/event_store.h"
 
@@ -29,6 +31,10 @@ struct FieldViolation {
   std::string field;
   std::string description;
 };
+
+// Why `stream_id` cannot name a case stream ("required", or the rule it
+// breaks); nullopt if it can. Shared by every request that names a stream.
+std::optional<FieldViolation> CheckStreamId(absl::string_view stream_id);
 
 // Every reason the request is malformed; empty if it is well-formed. Does not
 // consult the log.

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "eventstore/keys.h"
 #include "eventstore/stored_event.h"
 #include "eventstore/wire_format.h"
 #include "grpcpp/support/byte_buffer.h"
@@ -251,11 +250,8 @@ grpc::ServerUnaryReactor* CaseLogService::ReadCaseStream(
     return reactor;
   }
   std::vector<FieldViolation> violations;
-  if (request.stream_id().empty()) {
-    violations.push_back({"stream_id", "required"});
-  } else if (!eventstore::IsValidStreamId(request.stream_id())) {
-    violations.push_back(
-        {"stream_id", "must be 1-200 bytes of printable ASCII without spaces"});
+  if (auto violation = CheckStreamId(request.stream_id())) {
+    violations.push_back(*violation);
   }
   if (!casetrail::v1::ReadDirection_IsValid(request.direction())) {
     violations.push_back({"direction", "unknown direction"});
