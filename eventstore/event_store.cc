@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "eventstore/internal/merkle_store.h"
 #include "eventstore/internal/rocksdb_glue.h"
 #include "eventstore/keys.h"
 #include "eventstore/status_macros.h"
@@ -34,6 +35,9 @@ constexpr char kStreamsCf[] = "streams";
 constexpr char kStreamMetaCf[] = "stream_meta";
 constexpr char kDedupeCf[] = "dedupe";
 constexpr char kMetaCf[] = "meta";
+constexpr char kMerkleCf[] = "merkle";
+// How many of the newest events Open() re-hashes against the tree.
+constexpr uint64_t kNewestLeavesCheckedOnOpen = 64;
 constexpr char kFormatVersionKey[] = "format_version";
 
 const char* KindName(ExpectedVersion::Kind kind) {
@@ -160,6 +164,7 @@ class EventStore::Impl {
     uint64_t position;
     uint64_t stream_version;
     const std::string* encoded_event;
+    MerkleHash leaf_hash;
   };
   // Per-group state of the writer: what the batch being built will make true
   // once committed.
@@ -167,6 +172,8 @@ class EventStore::Impl {
     rocksdb::WriteBatch batch;
     uint64_t next_position;
     absl::Time recorded_at;
+    // The tree as the group would leave it; becomes frontier_ on commit.
+    MerkleFrontier frontier;
     absl::flat_hash_map<absl::string_view, StagedEvent> events_by_id;
     absl::flat_hash_map<std::string, uint64_t> stream_heads;
   };
@@ -198,11 +205,13 @@ class EventStore::Impl {
   rocksdb::ColumnFamilyHandle* stream_meta_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* dedupe_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* merkle_cf_ = nullptr;
 
   // Owned by the writer thread (and by Open before it starts).
   absl::flat_hash_map<std::string, uint64_t> stream_heads_;
   uint64_t next_position_ = 0;
   absl::Time last_recorded_at_ = absl::InfinitePast();
+  MerkleFrontier frontier_;
 
   mutable absl::Mutex mu_;
   std::deque<PendingAppend> queue_ ABSL_GUARDED_BY(mu_);
@@ -262,7 +271,7 @@ absl::Status EventStore::Impl::Open() {
       rocksdb::DB::ListColumnFamilies(db_options, options_.path, &names);
   if (!listed.ok()) names = {rocksdb::kDefaultColumnFamilyName};
   for (const char* ours :
-       {kEventsCf, kStreamsCf, kStreamMetaCf, kDedupeCf, kMetaCf}) {
+       {kEventsCf, kStreamsCf, kStreamMetaCf, kDedupeCf, kMetaCf, kMerkleCf}) {
     if (std::find(names.begin(), names.end(), ours) == names.end()) {
       names.push_back(ours);
     }
@@ -289,6 +298,7 @@ absl::Status EventStore::Impl::Open() {
     if (names[i] == kStreamMetaCf) stream_meta_cf_ = handles_[i];
     if (names[i] == kDedupeCf) dedupe_cf_ = handles_[i];
     if (names[i] == kMetaCf) meta_cf_ = handles_[i];
+    if (names[i] == kMerkleCf) merkle_cf_ = handles_[i];
   }
 
   std::unique_ptr<rocksdb::Iterator> last(
@@ -296,6 +306,7 @@ absl::Status EventStore::Impl::Open() {
   last->SeekToLast();
   RETURN_IF_ERROR(FromRocksDb(last->status(), "reading the log's head"));
 
+  uint64_t format_version = kFormatVersion;
   std::string stored_version;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_,
                                kFormatVersionKey, &stored_version);
@@ -319,6 +330,7 @@ absl::Status EventStore::Impl::Open() {
           absl::StrCat(options_.path, ": format version record is damaged (",
                        stored_version.size(), " bytes, expected 8)"));
     }
+    format_version = *version;
     if (*version > kFormatVersion) {
       return absl::FailedPreconditionError(absl::StrCat(
           options_.path, " was written by casetrail format version ", *version,
@@ -344,6 +356,24 @@ absl::Status EventStore::Impl::Open() {
     next_position_ = *position + 1;
     last_recorded_at_ = ToAbslTime(head.recorded_at());
   }
+  if (format_version < 2) {
+    RETURN_IF_ERROR(
+        internal::BuildMerkleTree(db_, events_cf_, merkle_cf_, next_position_));
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    RETURN_IF_ERROR(FromRocksDb(
+        db_->Put(sync, meta_cf_, kFormatVersionKey, EncodeU64(kFormatVersion)),
+        "writing the format version"));
+  }
+  // Refuse to serve a log whose tree does not cover exactly its events.
+  absl::StatusOr<MerkleFrontier> frontier = internal::LoadCheckedFrontier(
+      db_, events_cf_, merkle_cf_, next_position_, kNewestLeavesCheckedOnOpen);
+  if (!frontier.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(options_.path, ": refusing to serve an unverifiable log: ",
+                     frontier.status().message()));
+  }
+  frontier_ = *std::move(frontier);
   published_size_.store(next_position_);
   absl::MutexLock l(&info_mu_);
   info_ = LogInfo{next_position_, last_recorded_at_};
@@ -407,6 +437,7 @@ void EventStore::Impl::WriterLoop() {
 void EventStore::Impl::CommitGroup(std::vector<PendingAppend> pending) {
   Group group;
   group.next_position = next_position_;
+  group.frontier = frontier_;
   group.recorded_at = std::max(options_.clock->Now(), last_recorded_at_);
 
   std::vector<absl::StatusOr<AppendResult>> results;
@@ -441,6 +472,7 @@ void EventStore::Impl::CommitGroup(std::vector<PendingAppend> pending) {
       } else {
         next_position_ = group.next_position;
         last_recorded_at_ = group.recorded_at;
+        frontier_ = std::move(group.frontier);
         for (auto& [stream, head] : group.stream_heads) {
           stream_heads_[stream] = head;
         }
@@ -515,7 +547,8 @@ absl::StatusOr<std::optional<AppendedEvent>> EventStore::Impl::FindRecorded(
           it->second.position, " with different content"));
     }
     return AppendedEvent{it->second.position, it->second.stream_version,
-                         group.recorded_at};
+                         group.recorded_at, it->second.leaf_hash,
+                         it->second.position + 1};
   }
   std::string value;
   rocksdb::Status s =
@@ -541,7 +574,8 @@ absl::StatusOr<std::optional<AppendedEvent>> EventStore::Impl::FindRecorded(
                      *position, " with different content"));
   }
   return AppendedEvent{*position, recorded.stream_version(),
-                       ToAbslTime(recorded.recorded_at())};
+                       ToAbslTime(recorded.recorded_at()), LeafHash(stored),
+                       *position + 1};
 }
 
 absl::StatusOr<AppendResult> EventStore::Impl::StageAppend(
@@ -597,9 +631,20 @@ absl::StatusOr<AppendResult> EventStore::Impl::StageAppend(
     group.batch.Put(streams_cf_, StreamEventKey(request.stream_id, version),
                     stored);
     group.batch.Put(dedupe_cf_, e.event_id, EncodeU64(position));
+    // The tree grows in the same batch as the events it covers.
+    const MerkleHash leaf = LeafHash(stored);
+    group.frontier.Append(leaf, [&](int level, uint64_t index,
+                                    const MerkleHash& hash) {
+      group.batch.Put(merkle_cf_, MerkleKey(level, index),
+                      internal::AsSlice(hash));
+    });
     group.events_by_id[e.event_id] =
-        StagedEvent{position, version, &e.encoded_event};
-    result.events[i] = AppendedEvent{position, version, group.recorded_at};
+        StagedEvent{position, version, &e.encoded_event, leaf};
+    result.events[i] =
+        AppendedEvent{position, version, group.recorded_at, leaf, 0};
+  }
+  for (AppendedEvent& appended : result.events) {
+    appended.tree_size = group.frontier.size();
   }
   group.batch.Put(stream_meta_cf_, request.stream_id, EncodeU64(head));
   group.stream_heads[request.stream_id] = head;

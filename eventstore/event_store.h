@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "eventstore/clock.h"
+#include "eventstore/merkle.h"
 
 namespace rocksdb {
 class Env;
@@ -28,8 +29,10 @@ class Env;
 
 namespace casetrail::eventstore {
 
-// The on-disk format this build writes and the newest it can read.
-inline constexpr uint32_t kFormatVersion = 1;
+// The on-disk format this build writes and the newest it can read. Version 2
+// added the Merkle tree (`merkle` column family); a version 1 store gets its
+// tree built when it is first opened by this build.
+inline constexpr uint32_t kFormatVersion = 2;
 
 struct StoreOptions {
   // Directory of the RocksDB database; created if missing. Required.
@@ -87,6 +90,11 @@ struct AppendedEvent {
   uint64_t position = 0;
   uint64_t stream_version = 0;
   absl::Time recorded_at;
+  // LeafHash() of the event's stored bytes.
+  MerkleHash leaf_hash{};
+  // A tree size whose tree includes the event: the log's size right after
+  // this append (position + 1 for an event recorded earlier).
+  uint64_t tree_size = 0;
 };
 
 struct AppendResult {

@@ -34,6 +34,12 @@ std::optional<StreamEventKeyParts> ParseStreamEventKey(absl::string_view key) {
   return StreamEventKeyParts{stream_id, *DecodeU64(key.substr(key.size() - 8))};
 }
 
+std::string MerkleKey(int level, uint64_t index) {
+  std::string key(1, static_cast<char>(level));
+  key.append(EncodeU64(index));
+  return key;
+}
+
 bool IsValidStreamId(absl::string_view stream_id) {
   if (stream_id.empty() || stream_id.size() > 200) return false;
   for (unsigned char c : stream_id) {

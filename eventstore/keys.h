@@ -32,6 +32,10 @@ struct StreamEventKeyParts {
 // Splits a `streams` key; nullopt if it is not one.
 std::optional<StreamEventKeyParts> ParseStreamEventKey(absl::string_view key);
 
+// `merkle` CF key of complete subtree (level, index): one byte of level, then
+// the index, so each level's subtrees sort together and in order.
+std::string MerkleKey(int level, uint64_t index);
+
 // True if `stream_id` can be stored: 1-200 bytes, printable ASCII, no spaces.
 bool IsValidStreamId(absl::string_view stream_id);
 

@@ -15,6 +15,8 @@ void FillAppendResponse(const eventstore::AppendResult& result,
     out->set_position(e.position);
     out->set_stream_version(e.stream_version);
     *out->mutable_recorded_at() = eventstore::ToProtoTime(e.recorded_at);
+    out->set_leaf_hash(e.leaf_hash.data(), e.leaf_hash.size());
+    out->set_tree_size(e.tree_size);
   }
   response->set_stream_version(result.stream_version);
   response->set_deduplicated(result.deduplicated);

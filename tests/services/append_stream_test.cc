@@ -74,6 +74,8 @@ TEST_F(AppendStreamTest, PipelinedRequestsAnsweredInOrderWithDensePositions) {
     ASSERT_EQ(appended.events_size(), 1);
     EXPECT_EQ(appended.events(0).event_id(), "evt-" + std::to_string(i));
     EXPECT_EQ(appended.events(0).position(), static_cast<uint64_t>(i));
+    EXPECT_EQ(appended.events(0).tree_size(), static_cast<uint64_t>(i + 1));
+    EXPECT_EQ(appended.events(0).leaf_hash().size(), 32u);
     EXPECT_EQ(appended.events(0).stream_version(),
               static_cast<uint64_t>(i / 2 + 1));
   }

@@ -12,6 +12,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "casetrail/v1/case_log.grpc.pb.h"
+#include "eventstore/event_store.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -164,7 +165,7 @@ TEST_F(CaseLogIntegrationTest, AppendThenReadBackStreamAndLog) {
                   .GetLogInfo(&context, v1::GetLogInfoRequest(), &info)
                   .ok());
   EXPECT_EQ(info.log_size(), 4u);
-  EXPECT_EQ(info.format_version(), 1u);
+  EXPECT_EQ(info.format_version(), eventstore::kFormatVersion);
   EXPECT_EQ(info.last_recorded_at().seconds(),
             second.events(0).recorded_at().seconds());
   EXPECT_EQ(info.last_recorded_at().nanos(),

@@ -1,0 +1,242 @@
+// The Merkle tree the store keeps over its events: extended in each commit's
+// batch, returned with every append, continued across reopen, built for
+// format 1 stores, and checked at open (tampering near the head is refused).
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "eventstore/event_store.h"
+#include "eventstore/internal/merkle_store.h"
+#include "eventstore/keys.h"
+#include "eventstore/merkle.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "tests/testing/event_store_fixture.h"
+
+namespace casetrail::eventstore {
+namespace {
+
+using casetrail::testing::EventStoreTest;
+using ::testing::HasSubstr;
+
+// Direct access to the closed store's RocksDB, for checks and tampering.
+class RawStore {
+ public:
+  explicit RawStore(const std::string& path) {
+    std::vector<std::string> names;
+    EXPECT_TRUE(
+        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names)
+            .ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const std::string& n : names)
+      descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    rocksdb::DB* db = nullptr;
+    EXPECT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors,
+                                  &handles_, &db)
+                    .ok());
+    db_.reset(db);
+    for (size_t i = 0; i < names.size(); ++i) cf_[names[i]] = handles_[i];
+  }
+  ~RawStore() {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  }
+  rocksdb::DB* db() { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* cf(const std::string& name) {
+    return cf_.at(name);
+  }
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::map<std::string, rocksdb::ColumnFamilyHandle*> cf_;
+};
+
+class EventStoreMerkleTest : public EventStoreTest {
+ protected:
+  // Appends `n` events over a few streams, in appends of 1-5 events.
+  std::vector<AppendResult> AppendMany(int n, const std::string& prefix) {
+    std::vector<AppendResult> results;
+    std::mt19937 rng(n);
+    for (int i = 0; i < n;) {
+      std::vector<std::string> ids;
+      const int batch = std::min<int>(n - i, 1 + rng() % 5);
+      for (int j = 0; j < batch; ++j) ids.push_back(absl::StrCat(prefix, i++));
+      absl::StatusOr<AppendResult> r =
+          Append(absl::StrCat("case-", rng() % 3), ExpectedVersion::Any(), ids);
+      EXPECT_TRUE(r.ok()) << r.status();
+      results.push_back(*r);
+    }
+    return results;
+  }
+
+  // The leaf hashes of the whole log, from its stored bytes.
+  std::vector<MerkleHash> LeavesFromLog() {
+    absl::StatusOr<LogSlice> slice =
+        store_->ReadLog({.from_position = 0, .limit = 100000});
+    EXPECT_TRUE(slice.ok());
+    std::vector<MerkleHash> leaves;
+    for (const std::string& bytes : slice->events)
+      leaves.push_back(LeafHash(bytes));
+    return leaves;
+  }
+
+  // Closes the store and checks its stored tree against one built afresh from
+  // `leaves`: same root, and inclusion proofs from stored subtrees verify.
+  void ExpectStoredTreeIs(const std::vector<MerkleHash>& leaves) {
+    store_.reset();
+    MerkleFrontier fresh;
+    for (const MerkleHash& l : leaves)
+      fresh.Append(l, [](int, uint64_t, const MerkleHash&) {});
+    RawStore raw(path());
+    internal::RocksDbSubtreeHashes stored(raw.db(), raw.cf("merkle"));
+    absl::StatusOr<MerkleHash> root = RootHash(stored, leaves.size());
+    ASSERT_TRUE(root.ok()) << root.status();
+    EXPECT_EQ(*root, fresh.Root());
+    for (uint64_t m = 0; m < leaves.size(); m += 7) {
+      auto proof = InclusionProof(stored, m, leaves.size());
+      ASSERT_TRUE(proof.ok());
+      EXPECT_TRUE(
+          VerifyInclusion(m, leaves.size(), leaves[m], *proof, *root).ok());
+    }
+  }
+
+  absl::Status Reopen() {
+    store_.reset();
+    StoreOptions options;
+    options.path = path();
+    return EventStore::Open(options).status();
+  }
+};
+
+TEST_F(EventStoreMerkleTest, AppendsReturnLeafHashAndTreeSize) {
+  std::vector<AppendResult> results = AppendMany(40, "e");
+  std::vector<MerkleHash> leaves = LeavesFromLog();
+  ASSERT_EQ(leaves.size(), 40u);
+  for (const AppendResult& r : results) {
+    for (const AppendedEvent& e : r.events) {
+      EXPECT_EQ(e.leaf_hash, leaves[e.position]) << e.position;
+      EXPECT_EQ(e.tree_size, r.events.back().position + 1);
+    }
+  }
+  ExpectStoredTreeIs(leaves);
+}
+
+TEST_F(EventStoreMerkleTest, RetryReturnsTheOriginalLeafHash) {
+  absl::StatusOr<AppendResult> first =
+      Append("case-1", ExpectedVersion::NoStream(), {"a", "b"});
+  ASSERT_TRUE(first.ok());
+  AppendMany(5, "later");
+  absl::StatusOr<AppendResult> retry =
+      Append("case-1", ExpectedVersion::NoStream(), {"a", "b"});
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  ASSERT_TRUE(retry->deduplicated);
+  EXPECT_EQ(retry->events[1].leaf_hash, first->events[1].leaf_hash);
+  EXPECT_EQ(retry->events[1].tree_size, first->events[1].position + 1);
+}
+
+TEST_F(EventStoreMerkleTest, TreeContinuesAcrossReopen) {
+  AppendMany(13, "before");
+  Open();
+  AppendMany(21, "after");
+  ExpectStoredTreeIs(LeavesFromLog());
+}
+
+TEST_F(EventStoreMerkleTest, FormatOneStoreGetsItsTreeBuiltOnOpen) {
+  AppendMany(30, "e");
+  std::vector<MerkleHash> leaves = LeavesFromLog();
+  store_.reset();
+  {
+    RawStore raw(path());
+    ASSERT_TRUE(raw.db()
+                    ->DeleteRange(rocksdb::WriteOptions(), raw.cf("merkle"),
+                                  std::string(1, '\0'), std::string(1, '\x7f'))
+                    .ok());
+    ASSERT_TRUE(raw.db()
+                    ->Put(rocksdb::WriteOptions(), raw.cf("meta"),
+                          "format_version", EncodeU64(1))
+                    .ok());
+  }
+  Open();
+  EXPECT_EQ(*EventStore::ReadFormatVersionForTesting(path()), kFormatVersion);
+  ExpectStoredTreeIs(leaves);
+}
+
+// Each way of tampering near the head of the log stops the store opening,
+// with DATA_LOSS naming where.
+TEST_F(EventStoreMerkleTest, OpenRefusesATamperedHead) {
+  AppendMany(20, "e");
+  store_.reset();
+  struct Case {
+    std::string name;
+    std::function<void(RawStore&)> tamper;
+    std::string expect;
+  };
+  const std::vector<Case> cases = {
+      {"one byte of the newest event",
+       [](RawStore& raw) {
+         std::string value;
+         ASSERT_TRUE(
+             raw.db()->Get({}, raw.cf("events"), EventKey(19), &value).ok());
+         value.back() ^= 1;
+         ASSERT_TRUE(
+             raw.db()->Put({}, raw.cf("events"), EventKey(19), value).ok());
+       },
+       "position 19"},
+      {"the newest event deleted",
+       [](RawStore& raw) {
+         ASSERT_TRUE(raw.db()->Delete({}, raw.cf("events"), EventKey(19)).ok());
+       },
+       "removed"},
+      {"two newest events swapped",
+       [](RawStore& raw) {
+         std::string a, b;
+         ASSERT_TRUE(
+             raw.db()->Get({}, raw.cf("events"), EventKey(18), &a).ok());
+         ASSERT_TRUE(
+             raw.db()->Get({}, raw.cf("events"), EventKey(19), &b).ok());
+         ASSERT_TRUE(raw.db()->Put({}, raw.cf("events"), EventKey(18), b).ok());
+         ASSERT_TRUE(raw.db()->Put({}, raw.cf("events"), EventKey(19), a).ok());
+       },
+       "stored at position 19 says it is at position 18"},
+      {"the newest leaf hash deleted",
+       [](RawStore& raw) {
+         ASSERT_TRUE(
+             raw.db()->Delete({}, raw.cf("merkle"), MerkleKey(0, 19)).ok());
+       },
+       "no leaf for position 19"},
+      {"a subtree hash replaced",
+       [](RawStore& raw) {
+         ASSERT_TRUE(raw.db()
+                         ->Put({}, raw.cf("merkle"), MerkleKey(1, 8),
+                               std::string(32, 'x'))
+                         .ok());
+       },
+       "level 1 index 8"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    // A fresh copy of the untampered store for each case.
+    testing::TempDir copy;
+    const std::string copy_path = copy.Sub("store");
+    ASSERT_EQ(
+        std::system(absl::StrCat("cp -r ", path(), " ", copy_path).c_str()), 0);
+    {
+      RawStore raw(copy_path);
+      c.tamper(raw);
+    }
+    StoreOptions options;
+    options.path = copy_path;
+    absl::Status opened = EventStore::Open(options).status();
+    EXPECT_EQ(opened.code(), absl::StatusCode::kDataLoss) << opened;
+    EXPECT_THAT(opened.message(), HasSubstr(c.expect));
+  }
+  // The untampered original still opens.
+  EXPECT_TRUE(Reopen().ok());
+}
+
+}  // namespace
+}  // namespace casetrail::eventstore
