@@ -286,6 +286,11 @@ absl::Status EventStore::Impl::Open() {
       options.memtable_insert_with_hint_prefix_extractor.reset(
           rocksdb::NewFixedPrefixTransform(4));
     }
+    if (name == kMerkleCf) {
+      // Within a level, subtree indexes only grow: hint per level (key byte 0).
+      options.memtable_insert_with_hint_prefix_extractor.reset(
+          rocksdb::NewFixedPrefixTransform(1));
+    }
     descriptors.emplace_back(name, options);
   }
   RETURN_IF_ERROR(
@@ -357,8 +362,8 @@ absl::Status EventStore::Impl::Open() {
     last_recorded_at_ = ToAbslTime(head.recorded_at());
   }
   if (format_version < 2) {
-    RETURN_IF_ERROR(
-        internal::BuildMerkleTree(db_, events_cf_, merkle_cf_, next_position_));
+    RETURN_IF_ERROR(internal::BuildMerkleTree(db_, events_cf_, merkle_cf_,
+                                              meta_cf_, next_position_));
     rocksdb::WriteOptions sync;
     sync.sync = true;
     RETURN_IF_ERROR(FromRocksDb(
@@ -366,8 +371,9 @@ absl::Status EventStore::Impl::Open() {
         "writing the format version"));
   }
   // Refuse to serve a log whose tree does not cover exactly its events.
-  absl::StatusOr<MerkleFrontier> frontier = internal::LoadCheckedFrontier(
-      db_, events_cf_, merkle_cf_, next_position_, kNewestLeavesCheckedOnOpen);
+  absl::StatusOr<MerkleFrontier> frontier =
+      internal::LoadCheckedFrontier(db_, events_cf_, merkle_cf_, meta_cf_,
+                                    next_position_, kNewestLeavesCheckedOnOpen);
   if (!frontier.ok()) {
     return absl::DataLossError(
         absl::StrCat(options_.path, ": refusing to serve an unverifiable log: ",
@@ -453,6 +459,9 @@ void EventStore::Impl::CommitGroup(std::vector<PendingAppend> pending) {
       results.push_back(StageAppend(p.request, group));
     }
     if (group.batch.Count() > 0) {
+      group.batch.Put(meta_cf_, internal::kTreeHeadKey,
+                      internal::EncodeTreeHead(group.frontier.size(),
+                                               group.frontier.Root()));
       rocksdb::WriteOptions write_options;
       write_options.sync = options_.sync;
       absl::Status written = FromRocksDb(
@@ -633,11 +642,14 @@ absl::StatusOr<AppendResult> EventStore::Impl::StageAppend(
     group.batch.Put(dedupe_cf_, e.event_id, EncodeU64(position));
     // The tree grows in the same batch as the events it covers.
     const MerkleHash leaf = LeafHash(stored);
-    group.frontier.Append(leaf, [&](int level, uint64_t index,
-                                    const MerkleHash& hash) {
-      group.batch.Put(merkle_cf_, MerkleKey(level, index),
-                      internal::AsSlice(hash));
-    });
+    group.frontier.Append(
+        leaf, [&](int level, uint64_t index, const MerkleHash& hash) {
+          // Leaves are not stored: they are the hashes of the events' bytes.
+          if (level > 0) {
+            group.batch.Put(merkle_cf_, MerkleKey(level, index),
+                            internal::AsSlice(hash));
+          }
+        });
     group.events_by_id[e.event_id] =
         StagedEvent{position, version, &e.encoded_event, leaf};
     result.events[i] =

@@ -9,11 +9,27 @@
 #include "rocksdb/write_batch.h"
 
 namespace casetrail::eventstore::internal {
+
+std::string EncodeTreeHead(uint64_t size, const MerkleHash& root) {
+  std::string value = EncodeU64(size);
+  value.append(reinterpret_cast<const char*>(root.data()), root.size());
+  return value;
+}
+
 absl::StatusOr<MerkleHash> RocksDbSubtreeHashes::Subtree(int level,
                                                          uint64_t index) const {
   std::string value;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), cf_, MerkleKey(level, index), &value);
+  if (level == 0) {
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), events_cf_, EventKey(index), &value);
+    if (s.IsNotFound()) {
+      return absl::NotFoundError(absl::StrCat("no event at position ", index));
+    }
+    RETURN_IF_ERROR(FromRocksDb(s, absl::StrCat("reading position ", index)));
+    return LeafHash(value);
+  }
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), merkle_cf_,
+                               MerkleKey(level, index), &value);
   if (s.IsNotFound()) {
     return absl::NotFoundError(absl::StrCat("no Merkle subtree hash at level ",
                                             level, " index ", index));
@@ -32,11 +48,12 @@ absl::StatusOr<MerkleHash> RocksDbSubtreeHashes::Subtree(int level,
 absl::Status BuildMerkleTree(rocksdb::DB* db,
                              rocksdb::ColumnFamilyHandle* events_cf,
                              rocksdb::ColumnFamilyHandle* merkle_cf,
+                             rocksdb::ColumnFamilyHandle* meta_cf,
                              uint64_t log_size) {
   MerkleFrontier frontier;
   rocksdb::WriteBatch batch;
   auto put = [&](int level, uint64_t index, const MerkleHash& h) {
-    batch.Put(merkle_cf, MerkleKey(level, index), AsSlice(h));
+    if (level > 0) batch.Put(merkle_cf, MerkleKey(level, index), AsSlice(h));
   };
   rocksdb::WriteOptions sync;
   sync.sync = true;
@@ -61,14 +78,16 @@ absl::Status BuildMerkleTree(rocksdb::DB* db,
         absl::StrCat("cannot build the Merkle tree: the log ends at ",
                      frontier.size(), ", not ", log_size));
   }
+  batch.Put(meta_cf, kTreeHeadKey, EncodeTreeHead(log_size, frontier.Root()));
   return FromRocksDb(db->Write(sync, &batch), "writing the tree");
 }
 
 absl::StatusOr<MerkleFrontier> LoadCheckedFrontier(
     rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events_cf,
-    rocksdb::ColumnFamilyHandle* merkle_cf, uint64_t log_size,
+    rocksdb::ColumnFamilyHandle* merkle_cf,
+    rocksdb::ColumnFamilyHandle* meta_cf, uint64_t log_size,
     uint64_t newest_to_check) {
-  RocksDbSubtreeHashes source(db, merkle_cf);
+  RocksDbSubtreeHashes source(db, events_cf, merkle_cf);
   absl::StatusOr<MerkleFrontier> frontier =
       MerkleFrontier::Load(source, log_size);
   if (!frontier.ok()) {
@@ -76,38 +95,43 @@ absl::StatusOr<MerkleFrontier> LoadCheckedFrontier(
         absl::StrCat("the Merkle tree does not cover the ", log_size,
                      " stored events: ", frontier.status().message()));
   }
-  if (source.Subtree(0, log_size).ok()) {
-    return absl::DataLossError(
-        absl::StrCat("the Merkle tree has a leaf at position ", log_size,
-                     " but the log holds only ", log_size,
-                     " events: an event was removed from the end of the log"));
+
+  std::string head;
+  rocksdb::Status s =
+      db->Get(rocksdb::ReadOptions(), meta_cf, kTreeHeadKey, &head);
+  if (s.IsNotFound() && log_size == 0) return frontier;
+  if (s.IsNotFound()) {
+    return absl::DataLossError("the Merkle tree head is missing");
   }
+  RETURN_IF_ERROR(FromRocksDb(s, "reading the Merkle tree head"));
+  const std::optional<uint64_t> head_size =
+      head.size() == 40 ? DecodeU64(absl::string_view(head).substr(0, 8))
+                        : std::nullopt;
+  if (!head_size) {
+    return absl::DataLossError("the Merkle tree head is damaged");
+  }
+  if (*head_size != log_size) {
+    return absl::DataLossError(absl::StrCat(
+        "the Merkle tree head covers ", *head_size,
+        " events but the log holds ", log_size,
+        *head_size > log_size ? ": events were removed from its end" : ""));
+  }
+  const MerkleHash root = frontier->Root();
+  if (absl::string_view(head).substr(8) !=
+      absl::string_view(reinterpret_cast<const char*>(root.data()),
+                        root.size())) {
+    return absl::DataLossError(
+        absl::StrCat("the stored events and subtree hashes give root ",
+                     ToHex(root), " for ", log_size,
+                     " events, not the tree head's: the newest events "
+                     "or subtree hashes were changed"));
+  }
+
+  // Every complete subtree over the newest events must be the hash of its two
+  // halves (leaves from the events' bytes), so a change there is caught even
+  // where it cancels out of the frontier.
   const uint64_t first =
       log_size > newest_to_check ? log_size - newest_to_check : 0;
-  for (uint64_t position = first; position < log_size; ++position) {
-    std::string stored;
-    absl::Status read = FromRocksDb(
-        db->Get(rocksdb::ReadOptions(), events_cf, EventKey(position), &stored),
-        absl::StrCat("reading position ", position));
-    if (!read.ok()) {
-      return absl::DataLossError(
-          absl::StrCat("position ", position,
-                       " is covered by the Merkle tree but ", read.message()));
-    }
-    absl::StatusOr<MerkleHash> leaf = source.Subtree(0, position);
-    if (!leaf.ok()) {
-      return absl::DataLossError(
-          absl::StrCat("the Merkle tree has no leaf for position ", position,
-                       ": ", leaf.status().message()));
-    }
-    if (LeafHash(stored) != *leaf) {
-      return absl::DataLossError(absl::StrCat(
-          "the event at position ", position,
-          " does not match its Merkle leaf hash: its stored bytes changed"));
-    }
-  }
-  // Every complete subtree over those newest leaves must be the hash of its
-  // two halves, so a replaced subtree hash near the head is caught too.
   for (int level = 1; (uint64_t{1} << level) <= log_size - first; ++level) {
     const uint64_t width = uint64_t{1} << level;
     for (uint64_t index = (first + width - 1) / width;
@@ -118,9 +142,9 @@ absl::StatusOr<MerkleFrontier> LoadCheckedFrontier(
                        source.Subtree(level - 1, 2 * index + 1));
       if (NodeHash(left, right) != stored) {
         return absl::DataLossError(absl::StrCat(
-            "the Merkle subtree hash at level ", level, " index ", index,
-            " (positions ", index * width, "-", (index + 1) * width - 1,
-            ") is not the hash of its halves: it was replaced"));
+            "positions ", index * width, "-", (index + 1) * width - 1,
+            " do not hash to the stored subtree hash at level ", level,
+            " index ", index, ": an event or the subtree hash was changed"));
       }
     }
   }

@@ -92,7 +92,8 @@ class EventStoreMerkleTest : public EventStoreTest {
     for (const MerkleHash& l : leaves)
       fresh.Append(l, [](int, uint64_t, const MerkleHash&) {});
     RawStore raw(path());
-    internal::RocksDbSubtreeHashes stored(raw.db(), raw.cf("merkle"));
+    internal::RocksDbSubtreeHashes stored(raw.db(), raw.cf("events"),
+                                          raw.cf("merkle"));
     absl::StatusOr<MerkleHash> root = RootHash(stored, leaves.size());
     ASSERT_TRUE(root.ok()) << root.status();
     EXPECT_EQ(*root, fresh.Root());
@@ -185,12 +186,12 @@ TEST_F(EventStoreMerkleTest, OpenRefusesATamperedHead) {
          ASSERT_TRUE(
              raw.db()->Put({}, raw.cf("events"), EventKey(19), value).ok());
        },
-       "position 19"},
+       "positions 18-19 do not hash"},
       {"the newest event deleted",
        [](RawStore& raw) {
          ASSERT_TRUE(raw.db()->Delete({}, raw.cf("events"), EventKey(19)).ok());
        },
-       "removed"},
+       "covers 20 events but the log holds 19"},
       {"two newest events swapped",
        [](RawStore& raw) {
          std::string a, b;
@@ -202,20 +203,34 @@ TEST_F(EventStoreMerkleTest, OpenRefusesATamperedHead) {
          ASSERT_TRUE(raw.db()->Put({}, raw.cf("events"), EventKey(19), a).ok());
        },
        "stored at position 19 says it is at position 18"},
-      {"the newest leaf hash deleted",
+      {"a subtree of the right edge deleted",
        [](RawStore& raw) {
+         // 20 events: the right edge is subtrees (4, 0) and (2, 4).
          ASSERT_TRUE(
-             raw.db()->Delete({}, raw.cf("merkle"), MerkleKey(0, 19)).ok());
+             raw.db()->Delete({}, raw.cf("merkle"), MerkleKey(2, 4)).ok());
        },
-       "no leaf for position 19"},
-      {"a subtree hash replaced",
+       "does not cover"},
+      {"a subtree of the right edge replaced",
+       [](RawStore& raw) {
+         ASSERT_TRUE(raw.db()
+                         ->Put({}, raw.cf("merkle"), MerkleKey(2, 4),
+                               std::string(32, 'x'))
+                         .ok());
+       },
+       "not the tree head's"},
+      {"the tree head deleted",
+       [](RawStore& raw) {
+         ASSERT_TRUE(raw.db()->Delete({}, raw.cf("meta"), "tree_head").ok());
+       },
+       "tree head is missing"},
+      {"a subtree hash inside the newest events replaced",
        [](RawStore& raw) {
          ASSERT_TRUE(raw.db()
                          ->Put({}, raw.cf("merkle"), MerkleKey(1, 8),
                                std::string(32, 'x'))
                          .ok());
        },
-       "level 1 index 8"},
+       "stored subtree hash at level 1 index 8"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
