@@ -20,40 +20,10 @@
 namespace casetrail::eventstore {
 namespace {
 
+using casetrail::testing::ColumnFamilies;
+using casetrail::testing::EditRocksDb;
 using casetrail::testing::EventStoreTest;
 using ::testing::HasSubstr;
-
-// Direct access to the closed store's RocksDB, for checks and tampering.
-class RawStore {
- public:
-  explicit RawStore(const std::string& path) {
-    std::vector<std::string> names;
-    EXPECT_TRUE(
-        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names)
-            .ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const std::string& n : names)
-      descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    rocksdb::DB* db = nullptr;
-    EXPECT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors,
-                                  &handles_, &db)
-                    .ok());
-    db_.reset(db);
-    for (size_t i = 0; i < names.size(); ++i) cf_[names[i]] = handles_[i];
-  }
-  ~RawStore() {
-    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
-  }
-  rocksdb::DB* db() { return db_.get(); }
-  rocksdb::ColumnFamilyHandle* cf(const std::string& name) {
-    return cf_.at(name);
-  }
-
- private:
-  std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-  std::map<std::string, rocksdb::ColumnFamilyHandle*> cf_;
-};
 
 class EventStoreMerkleTest : public EventStoreTest {
  protected:
@@ -91,18 +61,19 @@ class EventStoreMerkleTest : public EventStoreTest {
     MerkleFrontier fresh;
     for (const MerkleHash& l : leaves)
       fresh.Append(l, [](int, uint64_t, const MerkleHash&) {});
-    RawStore raw(path());
-    internal::RocksDbSubtreeHashes stored(raw.db(), raw.cf("events"),
-                                          raw.cf("merkle"));
-    absl::StatusOr<MerkleHash> root = RootHash(stored, leaves.size());
-    ASSERT_TRUE(root.ok()) << root.status();
-    EXPECT_EQ(*root, fresh.Root());
-    for (uint64_t m = 0; m < leaves.size(); m += 7) {
-      auto proof = InclusionProof(stored, m, leaves.size());
-      ASSERT_TRUE(proof.ok());
-      EXPECT_TRUE(
-          VerifyInclusion(m, leaves.size(), leaves[m], *proof, *root).ok());
-    }
+    EditRocksDb(path(), [&](rocksdb::DB* db, ColumnFamilies& cfs) {
+      internal::RocksDbSubtreeHashes stored(db, cfs.at("events"),
+                                            cfs.at("merkle"));
+      absl::StatusOr<MerkleHash> root = RootHash(stored, leaves.size());
+      ASSERT_TRUE(root.ok()) << root.status();
+      EXPECT_EQ(*root, fresh.Root());
+      for (uint64_t m = 0; m < leaves.size(); m += 7) {
+        auto proof = InclusionProof(stored, m, leaves.size());
+        ASSERT_TRUE(proof.ok());
+        EXPECT_TRUE(
+            VerifyInclusion(m, leaves.size(), leaves[m], *proof, *root).ok());
+      }
+    });
   }
 
   absl::Status Reopen() {
@@ -150,17 +121,16 @@ TEST_F(EventStoreMerkleTest, FormatOneStoreGetsItsTreeBuiltOnOpen) {
   AppendMany(30, "e");
   std::vector<MerkleHash> leaves = LeavesFromLog();
   store_.reset();
-  {
-    RawStore raw(path());
-    ASSERT_TRUE(raw.db()
-                    ->DeleteRange(rocksdb::WriteOptions(), raw.cf("merkle"),
-                                  std::string(1, '\0'), std::string(1, '\x7f'))
+  EditRocksDb(path(), [](rocksdb::DB* db, ColumnFamilies& cfs) {
+    ASSERT_TRUE(db->DeleteRange(rocksdb::WriteOptions(), cfs.at("merkle"),
+                                std::string(1, '\0'), std::string(1, '\x7f'))
                     .ok());
-    ASSERT_TRUE(raw.db()
-                    ->Put(rocksdb::WriteOptions(), raw.cf("meta"),
-                          "format_version", EncodeU64(1))
+    ASSERT_TRUE(
+        db->Delete(rocksdb::WriteOptions(), cfs.at("meta"), "tree_head").ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cfs.at("meta"),
+                        "format_version", EncodeU64(1))
                     .ok());
-  }
+  });
   Open();
   EXPECT_EQ(*EventStore::ReadFormatVersionForTesting(path()), kFormatVersion);
   ExpectStoredTreeIs(leaves);
@@ -173,61 +143,54 @@ TEST_F(EventStoreMerkleTest, OpenRefusesATamperedHead) {
   store_.reset();
   struct Case {
     std::string name;
-    std::function<void(RawStore&)> tamper;
+    std::function<void(rocksdb::DB*, ColumnFamilies&)> tamper;
     std::string expect;
   };
   const std::vector<Case> cases = {
       {"one byte of the newest event",
-       [](RawStore& raw) {
+       [](rocksdb::DB* db, ColumnFamilies& cfs) {
          std::string value;
-         ASSERT_TRUE(
-             raw.db()->Get({}, raw.cf("events"), EventKey(19), &value).ok());
+         ASSERT_TRUE(db->Get({}, cfs.at("events"), EventKey(19), &value).ok());
          value.back() ^= 1;
-         ASSERT_TRUE(
-             raw.db()->Put({}, raw.cf("events"), EventKey(19), value).ok());
+         ASSERT_TRUE(db->Put({}, cfs.at("events"), EventKey(19), value).ok());
        },
        "positions 18-19 do not hash"},
       {"the newest event deleted",
-       [](RawStore& raw) {
-         ASSERT_TRUE(raw.db()->Delete({}, raw.cf("events"), EventKey(19)).ok());
+       [](rocksdb::DB* db, ColumnFamilies& cfs) {
+         ASSERT_TRUE(db->Delete({}, cfs.at("events"), EventKey(19)).ok());
        },
        "covers 20 events but the log holds 19"},
       {"two newest events swapped",
-       [](RawStore& raw) {
+       [](rocksdb::DB* db, ColumnFamilies& cfs) {
          std::string a, b;
-         ASSERT_TRUE(
-             raw.db()->Get({}, raw.cf("events"), EventKey(18), &a).ok());
-         ASSERT_TRUE(
-             raw.db()->Get({}, raw.cf("events"), EventKey(19), &b).ok());
-         ASSERT_TRUE(raw.db()->Put({}, raw.cf("events"), EventKey(18), b).ok());
-         ASSERT_TRUE(raw.db()->Put({}, raw.cf("events"), EventKey(19), a).ok());
+         ASSERT_TRUE(db->Get({}, cfs.at("events"), EventKey(18), &a).ok());
+         ASSERT_TRUE(db->Get({}, cfs.at("events"), EventKey(19), &b).ok());
+         ASSERT_TRUE(db->Put({}, cfs.at("events"), EventKey(18), b).ok());
+         ASSERT_TRUE(db->Put({}, cfs.at("events"), EventKey(19), a).ok());
        },
        "stored at position 19 says it is at position 18"},
       {"a subtree of the right edge deleted",
-       [](RawStore& raw) {
+       [](rocksdb::DB* db, ColumnFamilies& cfs) {
          // 20 events: the right edge is subtrees (4, 0) and (2, 4).
-         ASSERT_TRUE(
-             raw.db()->Delete({}, raw.cf("merkle"), MerkleKey(2, 4)).ok());
+         ASSERT_TRUE(db->Delete({}, cfs.at("merkle"), MerkleKey(2, 4)).ok());
        },
        "does not cover"},
       {"a subtree of the right edge replaced",
-       [](RawStore& raw) {
-         ASSERT_TRUE(raw.db()
-                         ->Put({}, raw.cf("merkle"), MerkleKey(2, 4),
-                               std::string(32, 'x'))
+       [](rocksdb::DB* db, ColumnFamilies& cfs) {
+         ASSERT_TRUE(db->Put({}, cfs.at("merkle"), MerkleKey(2, 4),
+                             std::string(32, 'x'))
                          .ok());
        },
        "not the tree head's"},
       {"the tree head deleted",
-       [](RawStore& raw) {
-         ASSERT_TRUE(raw.db()->Delete({}, raw.cf("meta"), "tree_head").ok());
+       [](rocksdb::DB* db, ColumnFamilies& cfs) {
+         ASSERT_TRUE(db->Delete({}, cfs.at("meta"), "tree_head").ok());
        },
        "tree head is missing"},
       {"a subtree hash inside the newest events replaced",
-       [](RawStore& raw) {
-         ASSERT_TRUE(raw.db()
-                         ->Put({}, raw.cf("merkle"), MerkleKey(1, 8),
-                               std::string(32, 'x'))
+       [](rocksdb::DB* db, ColumnFamilies& cfs) {
+         ASSERT_TRUE(db->Put({}, cfs.at("merkle"), MerkleKey(1, 8),
+                             std::string(32, 'x'))
                          .ok());
        },
        "stored subtree hash at level 1 index 8"},
@@ -239,10 +202,7 @@ TEST_F(EventStoreMerkleTest, OpenRefusesATamperedHead) {
     const std::string copy_path = copy.Sub("store");
     ASSERT_EQ(
         std::system(absl::StrCat("cp -r ", path(), " ", copy_path).c_str()), 0);
-    {
-      RawStore raw(copy_path);
-      c.tamper(raw);
-    }
+    EditRocksDb(copy_path, c.tamper);
     StoreOptions options;
     options.path = copy_path;
     absl::Status opened = EventStore::Open(options).status();

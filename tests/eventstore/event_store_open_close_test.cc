@@ -20,6 +20,7 @@
 namespace casetrail::eventstore {
 namespace {
 
+using casetrail::testing::EditRocksDb;
 using casetrail::testing::EventStoreTest;
 using casetrail::testing::kT0;
 using casetrail::testing::MakeStoreAppend;
@@ -80,33 +81,6 @@ TEST_F(EventStoreTest, WritesTheFormatVersion) {
       EventStore::ReadFormatVersionForTesting(path());
   ASSERT_TRUE(version.ok()) << version.status();
   EXPECT_EQ(*version, kFormatVersion);
-}
-
-// Opens the store's RocksDB directly, with all its column families, and runs
-// `edit` on it.
-void EditRocksDb(
-    const std::string& path,
-    const std::function<void(
-        rocksdb::DB*, std::map<std::string, rocksdb::ColumnFamilyHandle*>&)>&
-        edit) {
-  rocksdb::Options options;
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(options, path, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const std::string& name : names) {
-    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  }
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  rocksdb::Status s =
-      rocksdb::DB::Open(options, path, descriptors, &handles, &db);
-  ASSERT_TRUE(s.ok()) << s.ToString();
-  std::map<std::string, rocksdb::ColumnFamilyHandle*> by_name;
-  for (size_t i = 0; i < names.size(); ++i) by_name[names[i]] = handles[i];
-  edit(db, by_name);
-  for (auto& [name, handle] : by_name) db->DestroyColumnFamilyHandle(handle);
-  ASSERT_TRUE(db->Close().ok());
-  delete db;
 }
 
 TEST_F(EventStoreTest, RefusesANewerFormatVersion) {

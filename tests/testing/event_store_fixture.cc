@@ -102,4 +102,27 @@ uint64_t EventStoreTest::StreamVersion(const std::string& stream) {
   return version;
 }
 
+void EditRocksDb(
+    const std::string& path,
+    const std::function<void(rocksdb::DB*, ColumnFamilies&)>& edit) {
+  rocksdb::Options options;
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(options, path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const std::string& name : names) {
+    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(options, path, descriptors, &handles, &db);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ColumnFamilies by_name;
+  for (size_t i = 0; i < names.size(); ++i) by_name[names[i]] = handles[i];
+  edit(db, by_name);
+  for (auto& [name, handle] : by_name) db->DestroyColumnFamilyHandle(handle);
+  ASSERT_TRUE(db->Close().ok());
+  delete db;
+}
+
 }  // namespace casetrail::testing

@@ -5,6 +5,8 @@
 // a clock the test controls, and short ways to append and read.
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +19,7 @@
 #include "eventstore/clock.h"
 #include "eventstore/event_store.h"
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
 #include "tests/testing/server_process.h"
 
 namespace casetrail::testing {
@@ -60,6 +63,16 @@ std::vector<uint64_t> Versions(
 std::vector<uint64_t> Versions(const eventstore::AppendResult& result);
 
 // Opens a store in a fresh directory before each test.
+// A store's column families by name.
+using ColumnFamilies = std::map<std::string, rocksdb::ColumnFamilyHandle*>;
+
+// Opens the (closed) store at `path` directly in RocksDB, with all its column
+// families, and runs `edit` on it: for tampering and for reading what the
+// store wrote.
+void EditRocksDb(
+    const std::string& path,
+    const std::function<void(rocksdb::DB*, ColumnFamilies&)>& edit);
+
 class EventStoreTest : public ::testing::Test {
  protected:
   void SetUp() override { Open(); }
