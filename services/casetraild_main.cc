@@ -88,8 +88,8 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &signal);
   Log(absl::StrCat("received ", signal == SIGTERM ? "SIGTERM" : "SIGINT",
                    "; draining appends"));
-  const uint64_t size_before_close =
-      ((*server)->Stop(), (*server)->store().LogSize());
-  Log(absl::StrCat("stopped cleanly, log size ", size_before_close, " events"));
+  (*server)->Stop();  // drains appends, then closes the store
+  const uint64_t log_size = (*server)->store().LogSize();
+  Log(absl::StrCat("stopped cleanly, log size ", log_size, " events"));
   return 0;
 }

@@ -29,8 +29,10 @@ TEST(EventJsonTest, PayloadBecomesCanonicalJsonOpaquePayload) {
             R"({"alpha":{"a":2.5,"b":[true,null,"x"]},"zeta":1})");
 }
 
-// Regression: payload bytes once followed protobuf's Struct hash order, which
-// differs between processes, so a retried append looked like new content.
+// The property an idempotent retry relies on: the same payload, however its
+// keys are ordered, gives the same bytes. (The bug this guards, protobuf's
+// Struct hash order, differed between processes, which one process cannot
+// show; PayloadBecomesCanonicalJsonOpaquePayload pins the exact bytes.)
 TEST(EventJsonTest, SamePayloadTextGivesSameBytesWhateverTheKeyOrder) {
   auto a = ParseAppendRequests(
       R"({"stream_id":"s","events":[{"event_id":"e","payload":{"x":1,"y":2,"z":3}}]})");
