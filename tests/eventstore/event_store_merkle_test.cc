@@ -213,5 +213,56 @@ TEST_F(EventStoreMerkleTest, OpenRefusesATamperedHead) {
   EXPECT_TRUE(Reopen().ok());
 }
 
+// A hole in the log is refused wherever it is met: at open among the newest
+// events, by a read of the log further back, and by the tree build of a
+// format 1 store, which then writes no tree.
+TEST_F(EventStoreMerkleTest, HoleInTheLogIsDataLoss) {
+  AppendMany(100, "e");
+  store_.reset();
+  {
+    testing::TempDir copy;
+    const std::string copy_path = copy.Sub("store");
+    ASSERT_EQ(
+        std::system(absl::StrCat("cp -r ", path(), " ", copy_path).c_str()), 0);
+    EditRocksDb(copy_path, [](rocksdb::DB* db, ColumnFamilies& cfs) {
+      ASSERT_TRUE(db->Delete({}, cfs.at("events"), EventKey(90)).ok());
+    });
+    StoreOptions options;
+    options.path = copy_path;
+    absl::Status opened = EventStore::Open(options).status();
+    EXPECT_EQ(opened.code(), absl::StatusCode::kDataLoss) << opened;
+    EXPECT_THAT(opened.message(), HasSubstr("no event at position 90"));
+  }
+  store_.reset();
+  EditRocksDb(path(), [](rocksdb::DB* db, ColumnFamilies& cfs) {
+    ASSERT_TRUE(db->Delete({}, cfs.at("events"), EventKey(4)).ok());
+  });
+  Open();
+  absl::StatusOr<LogSlice> read = store_->ReadLog({.from_position = 0});
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(read.status().message(), HasSubstr("gap"));
+  EXPECT_THAT(read.status().message(), HasSubstr("position 4"));
+  store_.reset();
+
+  EditRocksDb(path(), [](rocksdb::DB* db, ColumnFamilies& cfs) {
+    ASSERT_TRUE(db->DeleteRange({}, cfs.at("merkle"), std::string(1, '\0'),
+                                std::string(1, '\x7f'))
+                    .ok());
+    ASSERT_TRUE(db->Delete({}, cfs.at("meta"), "tree_head").ok());
+    ASSERT_TRUE(
+        db->Put({}, cfs.at("meta"), "format_version", EncodeU64(1)).ok());
+  });
+  StoreOptions options;
+  options.path = path();
+  absl::Status opened = EventStore::Open(options).status();
+  EXPECT_EQ(opened.code(), absl::StatusCode::kDataLoss) << opened;
+  EXPECT_THAT(opened.message(), HasSubstr("position 4 is missing"));
+  EditRocksDb(path(), [](rocksdb::DB* db, ColumnFamilies& cfs) {
+    std::string value;
+    EXPECT_TRUE(db->Get({}, cfs.at("meta"), "tree_head", &value).IsNotFound());
+  });
+  EXPECT_EQ(*EventStore::ReadFormatVersionForTesting(path()), 1u);
+}
+
 }  // namespace
 }  // namespace casetrail::eventstore
