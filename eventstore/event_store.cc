@@ -244,6 +244,32 @@ absl::StatusOr<LogSlice> EventStore::ReadLog(const LogRead& read) const {
 }
 LogInfo EventStore::Info() const { return impl_->Info(); }
 uint64_t EventStore::LogSize() const { return impl_->LogSize(); }
+absl::StatusOr<std::string> EventStore::ReadEvent(uint64_t position) const {
+  return impl_->ReadEvent(position);
+}
+absl::StatusOr<MerkleHash> EventStore::RootHash(uint64_t tree_size) const {
+  return impl_->RootHash(tree_size);
+}
+absl::StatusOr<std::vector<MerkleHash>> EventStore::InclusionProof(
+    uint64_t position, uint64_t tree_size) const {
+  return impl_->InclusionProof(position, tree_size);
+}
+absl::StatusOr<std::vector<MerkleHash>> EventStore::ConsistencyProof(
+    uint64_t old_size, uint64_t new_size) const {
+  return impl_->ConsistencyProof(old_size, new_size);
+}
+absl::Status EventStore::PutCheckpoint(uint64_t tree_size,
+                                       absl::string_view note) {
+  return impl_->PutCheckpoint(tree_size, note);
+}
+absl::StatusOr<std::string> EventStore::GetCheckpoint(
+    uint64_t tree_size) const {
+  return impl_->GetCheckpoint(tree_size);
+}
+absl::StatusOr<std::pair<uint64_t, std::string>> EventStore::LatestCheckpoint()
+    const {
+  return impl_->LatestCheckpoint();
+}
 EventStore::NotificationId EventStore::NotifyWhenLogGrows(
     uint64_t known_size, std::function<void()> callback) {
   return impl_->NotifyWhenLogGrows(known_size, std::move(callback));

@@ -15,10 +15,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "eventstore/clock.h"
 #include "eventstore/merkle.h"
@@ -207,6 +209,37 @@ class EventStore {
 
   LogInfo Info() const;
   uint64_t LogSize() const;
+
+  // The stored bytes of the event at `position`. Errors: NOT_FOUND if
+  // position >= LogSize().
+  absl::StatusOr<std::string> ReadEvent(uint64_t position) const;
+
+  // --- The Merkle tree over the log (eventstore/merkle.h) ---
+  // Every call costs O(log tree_size) reads. Errors: OUT_OF_RANGE if a size is
+  // beyond LogSize(); INVALID_ARGUMENT for an impossible request (position >=
+  // tree_size, old_size > new_size); DATA_LOSS if a stored hash the answer
+  // needs is missing.
+
+  // The root of the tree of the first `tree_size` events.
+  absl::StatusOr<MerkleHash> RootHash(uint64_t tree_size) const;
+  // RFC 9162 inclusion proof of the event at `position` in that tree.
+  absl::StatusOr<std::vector<MerkleHash>> InclusionProof(
+      uint64_t position, uint64_t tree_size) const;
+  // RFC 9162 consistency proof from the tree of old_size events to that of
+  // new_size.
+  absl::StatusOr<std::vector<MerkleHash>> ConsistencyProof(
+      uint64_t old_size, uint64_t new_size) const;
+
+  // --- Checkpoints: signed notes of the tree at one size (checkpoint.h) ---
+  // The store keeps them, synced, keyed by tree size, without interpreting
+  // them; the caller signs. Errors of Put: OUT_OF_RANGE if tree_size >
+  // LogSize(); UNAVAILABLE after Close.
+  absl::Status PutCheckpoint(uint64_t tree_size, absl::string_view note);
+  // The checkpoint stored for `tree_size`. Errors: NOT_FOUND.
+  absl::StatusOr<std::string> GetCheckpoint(uint64_t tree_size) const;
+  // The stored checkpoint with the largest tree size, and that size. Errors:
+  // NOT_FOUND if none was stored.
+  absl::StatusOr<std::pair<uint64_t, std::string>> LatestCheckpoint() const;
 
   // Runs `callback` once, on the notifier thread, as soon as LogSize() >
   // known_size or the store is closing (check closing()). If that already holds

@@ -36,6 +36,13 @@ std::optional<StreamEventKeyParts> ParseStreamEventKey(absl::string_view key);
 // the index, so each level's subtrees sort together and in order.
 std::string MerkleKey(int level, uint64_t index);
 
+// `meta` CF key of the checkpoint stored for a tree size: the prefix, then the
+// size, so checkpoints sort by size.
+inline constexpr char kCheckpointKeyPrefix[] = "checkpoint/";
+inline std::string CheckpointKey(uint64_t tree_size) {
+  return kCheckpointKeyPrefix + EncodeU64(tree_size);
+}
+
 // True if `stream_id` can be stored: 1-200 bytes, printable ASCII, no spaces.
 bool IsValidStreamId(absl::string_view stream_id);
 

@@ -149,7 +149,7 @@ void EventStore::Impl::CommitGroup(std::vector<PendingAppend> pending) {
   {
     absl::MutexLock l(&mu_);
     if (!write_failure_.ok()) {
-      for (PendingAppend& p : pending) results.push_back(write_failure_);
+      results.assign(pending.size(), write_failure_);
     }
   }
   if (results.empty()) {

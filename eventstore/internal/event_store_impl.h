@@ -57,6 +57,15 @@ class EventStore::Impl {
   uint64_t LogSize() const {
     return published_size_.load(std::memory_order_acquire);
   }
+  absl::StatusOr<std::string> ReadEvent(uint64_t position) const;
+  absl::StatusOr<MerkleHash> RootHash(uint64_t tree_size) const;
+  absl::StatusOr<std::vector<MerkleHash>> InclusionProof(
+      uint64_t position, uint64_t tree_size) const;
+  absl::StatusOr<std::vector<MerkleHash>> ConsistencyProof(
+      uint64_t old_size, uint64_t new_size) const;
+  absl::Status PutCheckpoint(uint64_t tree_size, absl::string_view note);
+  absl::StatusOr<std::string> GetCheckpoint(uint64_t tree_size) const;
+  absl::StatusOr<std::pair<uint64_t, std::string>> LatestCheckpoint() const;
   NotificationId NotifyWhenLogGrows(uint64_t known_size,
                                     std::function<void()> callback);
   bool CancelNotification(NotificationId id);
@@ -107,6 +116,8 @@ class EventStore::Impl {
   absl::StatusOr<std::optional<AppendedEvent>> FindRecorded(
       const ProposedEvent& event, const Group& group);
   void NotifierLoop();
+  // OK if the database is open and `tree_size` events are committed.
+  absl::Status CheckTreeSize(uint64_t tree_size) const;
 
   StoreOptions options_;
   rocksdb::DB* db_ = nullptr;

@@ -266,3 +266,79 @@ TEST_F(EventStoreMerkleTest, HoleInTheLogIsDataLoss) {
 
 }  // namespace
 }  // namespace casetrail::eventstore
+
+namespace casetrail::eventstore {
+namespace {
+
+class EventStoreProofTest : public EventStoreMerkleTest {};
+
+TEST_F(EventStoreProofTest, RootsAndProofsAtEverySizeVerify) {
+  AppendMany(70, "p");
+  const std::vector<MerkleHash> leaves = LeavesFromLog();
+  ASSERT_EQ(leaves.size(), 70u);
+  MerkleFrontier fresh;
+  std::vector<MerkleHash> roots = {EmptyTreeHash()};
+  for (const MerkleHash& l : leaves) {
+    fresh.Append(l, [](int, uint64_t, const MerkleHash&) {});
+    roots.push_back(fresh.Root());
+  }
+  for (uint64_t size = 0; size <= leaves.size(); ++size) {
+    absl::StatusOr<MerkleHash> root = store_->RootHash(size);
+    ASSERT_TRUE(root.ok()) << root.status();
+    ASSERT_EQ(*root, roots[size]) << size;
+    for (uint64_t m = 0; m < size; ++m) {
+      auto proof = store_->InclusionProof(m, size);
+      ASSERT_TRUE(proof.ok()) << proof.status();
+      EXPECT_TRUE(VerifyInclusion(m, size, leaves[m], *proof, roots[size]).ok())
+          << m << " in " << size;
+    }
+    for (uint64_t old_size = 0; old_size <= size; old_size += 3) {
+      auto proof = store_->ConsistencyProof(old_size, size);
+      ASSERT_TRUE(proof.ok()) << proof.status();
+      EXPECT_TRUE(VerifyConsistency(old_size, size, roots[old_size],
+                                    roots[size], *proof)
+                      .ok())
+          << old_size << " to " << size;
+    }
+  }
+  EXPECT_EQ(LeafHash(*store_->ReadEvent(69)), leaves[69]);
+}
+
+TEST_F(EventStoreProofTest, ImpossibleRequestsAreRefused) {
+  AppendMany(10, "p");
+  EXPECT_EQ(store_->RootHash(11).status().code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(store_->InclusionProof(3, 11).status().code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(store_->InclusionProof(5, 5).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->ConsistencyProof(3, 11).status().code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(store_->ConsistencyProof(6, 5).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->ReadEvent(10).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(EventStoreProofTest, CheckpointsAreKeptBySizeAcrossReopen) {
+  EXPECT_EQ(store_->LatestCheckpoint().status().code(),
+            absl::StatusCode::kNotFound);
+  AppendMany(10, "p");
+  ASSERT_TRUE(store_->PutCheckpoint(4, "note at 4\n").ok());
+  ASSERT_TRUE(store_->PutCheckpoint(10, "note at 10\n").ok());
+  ASSERT_TRUE(store_->PutCheckpoint(7, "note at 7\n").ok());
+  EXPECT_EQ(store_->PutCheckpoint(11, "too far\n").code(),
+            absl::StatusCode::kOutOfRange);
+  Open();
+  EXPECT_EQ(*store_->GetCheckpoint(7), "note at 7\n");
+  EXPECT_EQ(store_->GetCheckpoint(5).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetCheckpoint(11).status().code(),
+            absl::StatusCode::kNotFound);
+  auto latest = store_->LatestCheckpoint();
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  EXPECT_EQ(latest->first, 10u);
+  EXPECT_EQ(latest->second, "note at 10\n");
+}
+
+}  // namespace
+}  // namespace casetrail::eventstore
