@@ -14,9 +14,12 @@ namespace {
 constexpr uint8_t kLeafPrefix = 0x00;
 constexpr uint8_t kNodePrefix = 0x01;
 
-// SHA-256 of prefix || a || b, on a context reused per thread (creating one per
-// hash costs more than the hash of a small node).
+// SHA-256 of prefix || a || b. The algorithm is fetched from OpenSSL's
+// provider once (EVP_sha256() would look it up, under a lock, on every
+// initialisation) and the context is reused per thread (creating one per hash
+// costs more than the hash of a small node).
 MerkleHash Sha256(uint8_t prefix, absl::string_view a, absl::string_view b) {
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   struct Context {
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     ~Context() { EVP_MD_CTX_free(ctx); }
@@ -27,7 +30,8 @@ MerkleHash Sha256(uint8_t prefix, absl::string_view a, absl::string_view b) {
   EVP_MD_CTX* ctx = context.ctx;
   // These calls fail only on allocation failure inside OpenSSL, which is not
   // recoverable here.
-  if (ctx == nullptr || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1 ||
+  if (ctx == nullptr || sha256 == nullptr ||
+      EVP_DigestInit_ex2(ctx, sha256, nullptr) != 1 ||
       EVP_DigestUpdate(ctx, &prefix, 1) != 1 ||
       EVP_DigestUpdate(ctx, a.data(), a.size()) != 1 ||
       EVP_DigestUpdate(ctx, b.data(), b.size()) != 1 ||

@@ -27,6 +27,17 @@ ABSL_FLAG(int, max_event_bytes, 64 << 10,
 ABSL_FLAG(int, max_append_bytes, 4 << 20,
           "Largest total size of the events of one append, in bytes.");
 ABSL_FLAG(int, max_events_per_append, 1000, "Most events in one append.");
+ABSL_FLAG(std::string, signing_key_file, "",
+          "Checkpoint signing key (a PRIVATE+KEY+... signer key, mode 0600). "
+          "Default: DATA_DIR/checkpoint_signing.key, generated on first "
+          "start.");
+ABSL_FLAG(std::string, log_origin, "casetrail.local/log",
+          "The log's name in its checkpoints, given to a newly generated key "
+          "(e.g. casetrail.example-council.gov.uk/children). An existing "
+          "key keeps its own name.");
+ABSL_FLAG(absl::Duration, checkpoint_interval, absl::Seconds(60),
+          "How often to sign a checkpoint while the log grows (0 = only on "
+          "request, at start and at stop).");
 
 namespace {
 
@@ -67,6 +78,9 @@ int main(int argc, char** argv) {
   options.limits.max_append_bytes = absl::GetFlag(FLAGS_max_append_bytes);
   options.limits.max_events_per_append =
       absl::GetFlag(FLAGS_max_events_per_append);
+  options.signing_key_file = absl::GetFlag(FLAGS_signing_key_file);
+  options.log_origin = absl::GetFlag(FLAGS_log_origin);
+  options.checkpoint_interval = absl::GetFlag(FLAGS_checkpoint_interval);
   if (options.limits.max_append_bytes >=
       static_cast<size_t>(options.max_message_bytes)) {
     Log("--max_append_bytes must be below --max_message_bytes");
@@ -83,6 +97,8 @@ int main(int argc, char** argv) {
   Log(absl::StrCat("listening on ", host, ":", (*server)->port(), ", data dir ",
                    options.data_dir, ", log size ",
                    (*server)->store().LogSize(), " events"));
+  Log(absl::StrCat("checkpoint key ",
+                   (*server)->checkpointer().verifier().verifier_key()));
 
   int signal = 0;
   sigwait(&stop_signals, &signal);

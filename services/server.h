@@ -5,10 +5,13 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "eventstore/checkpointer.h"
 #include "eventstore/event_store.h"
 #include "grpcpp/server.h"
 #include "services/append_validation.h"
 #include "services/case_log_service.h"
+#include "services/integrity_service.h"
 
 namespace casetrail::services {
 
@@ -22,14 +25,26 @@ struct ServerOptions {
   // field violation; messages over this get gRPC's RESOURCE_EXHAUSTED.
   int max_message_bytes = 8 << 20;
   AppendLimits limits;
+  // The checkpoint signing key (a signer key, eventstore/signed_note.h). Empty
+  // means data_dir/checkpoint_signing.key, generated on first start with
+  // permissions 0600.
+  std::string signing_key_file;
+  // The log's name (checkpoint origin) given to a newly generated key; an
+  // existing key keeps its own name.
+  std::string log_origin = "casetrail.local/log";
+  // How often a checkpoint is issued while the log grows; zero turns it off.
+  // One is also issued at start and at stop.
+  absl::Duration checkpoint_interval = absl::Seconds(60);
 };
 
-// The casetraild process minus flags and signals: the event store, the CaseLog
-// service, health and reflection. Thread-safe; Stop() is idempotent.
+// The casetraild process minus flags and signals: the event store, its
+// checkpointer, the CaseLog and LogIntegrity services, health and reflection.
+// Thread-safe; Stop() is idempotent.
 class CasetrailServer {
  public:
-  // Opens the store and starts serving. Errors: the store's open error, or
-  // UNAVAILABLE if the address cannot be bound.
+  // Opens the store, loads (or creates) the signing key, issues a checkpoint
+  // and starts serving. Errors: the store's open error, the key file's error,
+  // or UNAVAILABLE if the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<CasetrailServer>> Start(
       const ServerOptions& options);
   ~CasetrailServer();
@@ -37,16 +52,19 @@ class CasetrailServer {
   // The port actually bound (useful with port 0).
   int port() const { return port_; }
   eventstore::EventStore& store() { return *store_; }
+  eventstore::Checkpointer& checkpointer() { return *checkpointer_; }
 
   // Ends subscriptions, stops taking calls, lets in-flight appends finish and
-  // be acknowledged, then closes the store.
+  // be acknowledged, issues a last checkpoint, then closes the store.
   void Stop();
 
  private:
   CasetrailServer() = default;
 
   std::unique_ptr<eventstore::EventStore> store_;
+  std::unique_ptr<eventstore::Checkpointer> checkpointer_;
   std::unique_ptr<CaseLogService> service_;
+  std::unique_ptr<IntegrityService> integrity_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool stopped_ = false;

@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "casetrail/v1/case_log.grpc.pb.h"
@@ -21,11 +22,10 @@
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "tools/cli_common.h"
 #include "tools/event_json.h"
+#include "tools/integrity_commands.h"
 
-ABSL_FLAG(std::string, server, "127.0.0.1:50051", "casetraild address.");
-ABSL_FLAG(bool, json, false,
-          "Print one JSON object per line instead of a table.");
 ABSL_FLAG(uint64_t, from, 0,
           "read: first version (0 = start, or head with --backwards); "
           "log/tail: first position.");
@@ -35,11 +35,12 @@ ABSL_FLAG(std::string, type, "",
           "log/tail: only these event types (comma-separated).");
 ABSL_FLAG(std::string, stream_prefix, "",
           "log/tail: only streams starting with this.");
-ABSL_FLAG(double, timeout, 10,
-          "Seconds to wait for each call (tail: to connect).");
-
 namespace {
 
+using casetrail::tools::Fail;
+using casetrail::tools::FailRpc;
+using casetrail::tools::FormatTime;
+using casetrail::tools::SetDeadline;
 using casetrail::v1::CaseLog;
 using casetrail::v1::RecordedEvent;
 
@@ -59,75 +60,11 @@ Commands:
   tail              Follow the log live from --from (Ctrl-C to stop).
   info              Log size and format version.
   health            The server's grpc.health.v1 status.
-
+{integrity}
 Flags: --server=HOST:PORT (default 127.0.0.1:50051), --json, --help for all flags.
-Exit status: 0 ok, 1 the server refused or failed, 2 usage or input error, 3 unreachable.
+Exit status: 0 ok, 1 the server refused or failed (or a verification failed), 2 usage or
+input error, 3 unreachable.
 )";
-
-int Fail(int code, const std::string& message) {
-  std::fprintf(stderr, "casetrail: %s\n", message.c_str());
-  return code;
-}
-
-const char* CodeName(grpc::StatusCode code) {
-  static const char* kNames[] = {"OK",
-                                 "CANCELLED",
-                                 "UNKNOWN",
-                                 "INVALID_ARGUMENT",
-                                 "DEADLINE_EXCEEDED",
-                                 "NOT_FOUND",
-                                 "ALREADY_EXISTS",
-                                 "PERMISSION_DENIED",
-                                 "RESOURCE_EXHAUSTED",
-                                 "FAILED_PRECONDITION",
-                                 "ABORTED",
-                                 "OUT_OF_RANGE",
-                                 "UNIMPLEMENTED",
-                                 "INTERNAL",
-                                 "UNAVAILABLE",
-                                 "DATA_LOSS",
-                                 "UNAUTHENTICATED"};
-  const int i = static_cast<int>(code);
-  return i >= 0 && i <= 16 ? kNames[i] : "UNKNOWN";
-}
-
-// Prints a failed call, with each field violation on its own line.
-int FailRpc(const grpc::Status& status) {
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
-      status.error_message().find("failed to connect") != std::string::npos) {
-    return Fail(3, absl::StrCat("cannot reach casetraild at ",
-                                absl::GetFlag(FLAGS_server), ": ",
-                                status.error_message()));
-  }
-  google::rpc::Status details;
-  google::rpc::BadRequest bad_request;
-  if (!status.error_details().empty() &&
-      details.ParseFromString(status.error_details()) &&
-      details.details_size() > 0 && details.details(0).UnpackTo(&bad_request)) {
-    std::fprintf(stderr, "casetrail: %s: the request is malformed\n",
-                 CodeName(status.error_code()));
-    for (const auto& v : bad_request.field_violations()) {
-      std::fprintf(stderr, "  %s: %s\n", v.field().c_str(),
-                   v.description().c_str());
-    }
-    return 1;
-  }
-  return Fail(1, absl::StrCat(CodeName(status.error_code()), ": ",
-                              status.error_message()));
-}
-
-void SetDeadline(grpc::ClientContext& context) {
-  context.set_deadline(absl::ToChronoTime(
-      absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_timeout))));
-}
-
-std::string FormatTime(const google::protobuf::Timestamp& ts,
-                       const char* format) {
-  return absl::FormatTime(
-      format,
-      absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos()),
-      absl::UTCTimeZone());
-}
 
 std::string FormatOccurred(const casetrail::v1::OccurredAt& at) {
   switch (at.precision()) {
@@ -359,11 +296,13 @@ int Health(const std::shared_ptr<grpc::Channel>& channel) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(kUsage);
+  const std::string usage = absl::StrReplaceAll(
+      kUsage, {{"{integrity}", casetrail::tools::kIntegrityUsage}});
+  absl::SetProgramUsageMessage(usage);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   std::vector<std::string> args(positional.begin(), positional.end());
   if (args.size() < 2) {
-    std::fputs(kUsage, stderr);
+    std::fputs(usage.c_str(), stderr);
     return 2;
   }
   const std::string& command = args[1];
@@ -376,6 +315,12 @@ int main(int argc, char** argv) {
   if (command == "tail") return Tail(*stub);
   if (command == "info") return Info(*stub);
   if (command == "health") return Health(channel);
-  std::fputs(kUsage, stderr);
+  if (command == "checkpoint") {
+    return casetrail::tools::CheckpointCommand(channel, args);
+  }
+  if (command == "key") return casetrail::tools::KeyCommand(channel, args);
+  if (command == "prove") return casetrail::tools::ProveCommand(channel, args);
+  if (command == "verify") return casetrail::tools::VerifyCommand(args);
+  std::fputs(usage.c_str(), stderr);
   return Fail(2, absl::StrCat("unknown command '", command, "'"));
 }

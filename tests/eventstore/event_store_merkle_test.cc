@@ -46,7 +46,7 @@ class EventStoreMerkleTest : public EventStoreTest {
   // The leaf hashes of the whole log, from its stored bytes.
   std::vector<MerkleHash> LeavesFromLog() {
     absl::StatusOr<LogSlice> slice =
-        store_->ReadLog({.from_position = 0, .limit = 100000});
+        store_->ReadLog({.from_position = 0, .limit = 100000, .filter = {}});
     EXPECT_TRUE(slice.ok());
     std::vector<MerkleHash> leaves;
     for (const std::string& bytes : slice->events)
@@ -238,7 +238,8 @@ TEST_F(EventStoreMerkleTest, HoleInTheLogIsDataLoss) {
     ASSERT_TRUE(db->Delete({}, cfs.at("events"), EventKey(4)).ok());
   });
   Open();
-  absl::StatusOr<LogSlice> read = store_->ReadLog({.from_position = 0});
+  absl::StatusOr<LogSlice> read =
+      store_->ReadLog({.from_position = 0, .limit = 1000, .filter = {}});
   EXPECT_EQ(read.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(read.status().message(), HasSubstr("gap"));
   EXPECT_THAT(read.status().message(), HasSubstr("position 4"));

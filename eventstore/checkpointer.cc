@@ -1,0 +1,86 @@
+#include "eventstore/checkpointer.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "eventstore/status_macros.h"
+
+namespace casetrail::eventstore {
+namespace {
+
+absl::StatusOr<IssuedCheckpoint> Parse(uint64_t tree_size, std::string note) {
+  absl::StatusOr<Checkpoint> checkpoint = ParseCheckpointNoteUnverified(note);
+  if (!checkpoint.ok() || checkpoint->tree_size != tree_size) {
+    return absl::DataLossError(absl::StrCat(
+        "the checkpoint stored for tree size ", tree_size, " is damaged"));
+  }
+  return IssuedCheckpoint{*std::move(checkpoint), std::move(note)};
+}
+
+}  // namespace
+
+Checkpointer::Checkpointer(EventStore* store, NoteSigner signer, Clock* clock)
+    : store_(store),
+      signer_(std::move(signer)),
+      verifier_(*NoteVerifier::FromVerifierKey(signer_.verifier_key())),
+      clock_(clock != nullptr ? clock : Clock::System()) {}
+
+Checkpointer::~Checkpointer() { Stop(); }
+
+absl::StatusOr<IssuedCheckpoint> Checkpointer::Latest() const {
+  ASSIGN_OR_RETURN(auto latest, store_->LatestCheckpoint());
+  return Parse(latest.first, std::move(latest.second));
+}
+
+absl::StatusOr<IssuedCheckpoint> Checkpointer::AtSize(
+    uint64_t tree_size) const {
+  ASSIGN_OR_RETURN(std::string note, store_->GetCheckpoint(tree_size));
+  return Parse(tree_size, std::move(note));
+}
+
+absl::StatusOr<IssuedCheckpoint> Checkpointer::Issue() {
+  absl::MutexLock l(&issue_mu_);
+  const uint64_t size = store_->LogSize();
+  absl::StatusOr<IssuedCheckpoint> latest = Latest();
+  if (latest.ok() && latest->checkpoint.tree_size >= size &&
+      OpenCheckpoint(latest->note, verifier_).ok()) {
+    return latest;
+  }
+  if (!latest.ok() && latest.status().code() != absl::StatusCode::kNotFound) {
+    return latest.status();
+  }
+  IssuedCheckpoint issued;
+  issued.checkpoint.origin = signer_.name();
+  issued.checkpoint.tree_size = size;
+  ASSIGN_OR_RETURN(issued.checkpoint.root, store_->RootHash(size));
+  // The note carries whole seconds; keep the struct equal to what it says.
+  issued.checkpoint.issued_at =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(clock_->Now()));
+  ASSIGN_OR_RETURN(issued.note, SignCheckpoint(issued.checkpoint, signer_));
+  RETURN_IF_ERROR(store_->PutCheckpoint(size, issued.note));
+  return issued;
+}
+
+void Checkpointer::StartInterval(
+    absl::Duration interval,
+    std::function<void(const absl::Status&)> on_error) {
+  interval_thread_ = std::thread([this, interval, on_error] {
+    absl::MutexLock l(&interval_mu_);
+    while (!interval_mu_.AwaitWithTimeout(absl::Condition(&stop_), interval)) {
+      interval_mu_.Unlock();
+      absl::Status status = Issue().status();
+      if (!status.ok() && on_error) on_error(status);
+      interval_mu_.Lock();
+    }
+  });
+}
+
+void Checkpointer::Stop() {
+  {
+    absl::MutexLock l(&interval_mu_);
+    stop_ = true;
+  }
+  if (interval_thread_.joinable()) interval_thread_.join();
+}
+
+}  // namespace casetrail::eventstore
