@@ -67,7 +67,9 @@ absl::StatusOr<Checkpoint> ParseCheckpointText(absl::string_view text) {
   std::string error;
   if (!absl::ConsumePrefix(&issued_at, kIssuedAtPrefix) ||
       !absl::ParseTime(kTimeFormat, issued_at, absl::UTCTimeZone(),
-                       &checkpoint.issued_at, &error)) {
+                       &checkpoint.issued_at, &error) ||
+      absl::FormatTime(kTimeFormat, checkpoint.issued_at,
+                       absl::UTCTimeZone()) != issued_at) {
     return Malformed("line 4 is not \"issued_at YYYY-MM-DDTHH:MM:SSZ\"");
   }
   return checkpoint;

@@ -301,10 +301,11 @@ absl::StatusOr<std::string> NoteVerifier::Open(absl::string_view note) const {
   }
   // The text ends at the last blank line; signature lines follow.
   const size_t split = note.rfind("\n\n");
-  if (split == absl::string_view::npos || note.back() != '\n') {
+  if (split == absl::string_view::npos || split + 2 == note.size() ||
+      note.back() != '\n') {
     return absl::InvalidArgumentError(
-        "malformed note: no blank line before the signatures, or no final "
-        "newline");
+        "malformed note: no blank line before the signatures, no signatures, "
+        "or no final newline");
   }
   const absl::string_view text = note.substr(0, split + 1);
   absl::string_view signatures = note.substr(split + 2);

@@ -146,6 +146,7 @@ TEST(SignedNoteTest, MalformedNotesAreInvalidArgument) {
   const std::string good = absl::StrCat(kGoText, "\n", kGoSignatureLine);
   for (const std::string& bad : {
            std::string(kGoText),                  // no signatures
+           absl::StrCat(kGoText, "\n"),           // a blank line, then nothing
            good.substr(0, good.size() - 1),       // no final newline
            absl::StrCat(kGoText, "\nno dash\n"),  // not a signature line
            absl::StrCat(kGoText, "\n\xe2\x80\x94 PeterNeumann\n"),
@@ -289,6 +290,9 @@ TEST(CheckpointTest, MalformedTextsAreRefused) {
            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
            "issued_at 2026-11-18T08:26:40Z\n",
            "log\n12\nAAAA\nissued_at 2026-11-18T08:26:40Z\n",
+           // Not in the one canonical form (the note is signed as text).
+           "log\n12\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+           "issued_at 2026-11-18T08:2:40Z\n",
            "log\n12\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\nyesterday\n",
            "log\n12\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
            "issued_at 2026-11-18T08:26:40Z\nextra\n",
