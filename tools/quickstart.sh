@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Quick start, command 1: installs what is missing, builds, starts casetraild on 127.0.0.1:50051
-# with its data in .casetrail/data under the checkout, and loads the fictional demo case.
+# with its data in .casetrail/data under the checkout, loads the fictional demo case, and writes
+# the log's verifier key to .casetrail/log.vkey.
 # Runs in the foreground; Ctrl-C stops the server cleanly. Re-running keeps the data (the demo
 # append is idempotent).
 set -euo pipefail
@@ -24,12 +25,18 @@ for _ in $(seq 1 100); do
 done
 echo "quickstart: loading the fictional demo case"
 "${cli[@]}" append "$root/tools/demo/demo_case.json"
+# The log's public key, for `casetrail verify --key=.casetrail/log.vkey` (docs/integrity.md). In a
+# real deployment an auditor gets it from the operator, not from the server being audited.
+"${cli[@]}" key show --key_file="$data/checkpoint_signing.key" --json |
+  sed -E 's/.*"verifier_key": "([^"]*)".*/\1/' >"$(dirname "$data")/log.vkey"
 cat <<MSG
 
 casetraild is serving on $listen (data in $data). In another terminal, try:
   ./build/tools/casetrail read case-NS-0001
   ./build/tools/casetrail log
   ./build/tools/casetrail tail
+  ./build/tools/casetrail checkpoint --issue
+The log's verifier key is in $(dirname "$data")/log.vkey.
 Press Ctrl-C here to stop the server.
 MSG
 wait $server
