@@ -34,6 +34,11 @@ absl::StatusOr<IssuedCheckpoint> Checkpointer::Latest() const {
 
 absl::StatusOr<IssuedCheckpoint> Checkpointer::AtSize(
     uint64_t tree_size) const {
+  if (tree_size > store_->LogSize()) {
+    return absl::OutOfRangeError(absl::StrCat("tree size ", tree_size,
+                                              " is beyond the log's size, ",
+                                              store_->LogSize()));
+  }
   ASSIGN_OR_RETURN(std::string note, store_->GetCheckpoint(tree_size));
   return Parse(tree_size, std::move(note));
 }
@@ -64,6 +69,8 @@ absl::StatusOr<IssuedCheckpoint> Checkpointer::Issue() {
 void Checkpointer::StartInterval(
     absl::Duration interval,
     std::function<void(const absl::Status&)> on_error) {
+  absl::MutexLock l(&thread_mu_);
+  if (interval_thread_.joinable()) return;
   interval_thread_ = std::thread([this, interval, on_error] {
     absl::MutexLock l(&interval_mu_);
     while (!interval_mu_.AwaitWithTimeout(absl::Condition(&stop_), interval)) {
@@ -80,6 +87,7 @@ void Checkpointer::Stop() {
     absl::MutexLock l(&interval_mu_);
     stop_ = true;
   }
+  absl::MutexLock l(&thread_mu_);
   if (interval_thread_.joinable()) interval_thread_.join();
 }
 

@@ -47,11 +47,13 @@ class Checkpointer {
   // The latest stored checkpoint. Errors: NOT_FOUND if none was issued;
   // DATA_LOSS if the stored note is not a checkpoint.
   absl::StatusOr<IssuedCheckpoint> Latest() const;
-  // The checkpoint stored for `tree_size`. Errors: NOT_FOUND; DATA_LOSS.
+  // The checkpoint stored for `tree_size`. Errors: OUT_OF_RANGE beyond the
+  // log's size; NOT_FOUND if none was issued at that size; DATA_LOSS.
   absl::StatusOr<IssuedCheckpoint> AtSize(uint64_t tree_size) const;
 
   // Calls Issue() every `interval` on a thread of its own until Stop();
-  // `on_error` (may be empty) hears about failures.
+  // `on_error` (may be empty) hears about failures. Does nothing if the thread
+  // is already running.
   void StartInterval(absl::Duration interval,
                      std::function<void(const absl::Status&)> on_error);
   // Stops the interval thread. Idempotent.
@@ -70,7 +72,9 @@ class Checkpointer {
 
   absl::Mutex interval_mu_;
   bool stop_ ABSL_GUARDED_BY(interval_mu_) = false;
-  std::thread interval_thread_;
+  // Held to start or join the thread, never by the thread itself.
+  absl::Mutex thread_mu_;
+  std::thread interval_thread_ ABSL_GUARDED_BY(thread_mu_);
 };
 
 }  // namespace casetrail::eventstore

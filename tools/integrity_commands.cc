@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "casetrail/v1/integrity.grpc.pb.h"
 #include "eventstore/checkpoint.h"
@@ -30,7 +31,8 @@ ABSL_FLAG(bool, issue, false,
 ABSL_FLAG(std::string, out, "",
           "checkpoint/prove: write to this file instead of standard output.");
 ABSL_FLAG(std::string, checkpoint, "",
-          "prove/verify inclusion: the signed checkpoint file.");
+          "prove/verify inclusion: the signed checkpoint file; verify "
+          "data-dir: checkpoints you kept (comma-separated files).");
 ABSL_FLAG(std::string, old, "",
           "prove/verify consistency: the older checkpoint file.");
 ABSL_FLAG(std::string, new, "",
@@ -59,9 +61,10 @@ const char kIntegrityUsage[] =
   verify consistency --old=FILE --new=FILE --proof=PROOF --key=KEY
   verify checkpoint --checkpoint=FILE --key=KEY
                     Offline checks of the above with the log's verifier key (KEY or a file).
-  verify data-dir DIR [--key=KEY]
+  verify data-dir DIR [--key=KEY] [--checkpoint=FILE,...]
                     Offline check of a whole (stopped) data directory: every event, every stored
-                    hash, the tree head and the stored checkpoints. Exits 1 at the first problem.
+                    hash, the tree head, the stored checkpoints and those you kept. Exits 1 at the
+                    first problem.
 )";
 
 namespace {
@@ -242,7 +245,9 @@ class ProgressBar {
 
 int VerifyDataDirectory(const std::vector<std::string>& args) {
   if (args.size() != 4) {
-    return Fail(2, "usage: casetrail verify data-dir DIR [--key=KEY]");
+    return Fail(2,
+                "usage: casetrail verify data-dir DIR [--key=KEY] "
+                "[--checkpoint=FILE[,FILE...]]");
   }
   std::optional<eventstore::NoteVerifier> key;
   if (!absl::GetFlag(FLAGS_key).empty()) {
@@ -250,8 +255,29 @@ int VerifyDataDirectory(const std::vector<std::string>& args) {
     if (!loaded.ok()) return FailVerify(loaded.status());
     key = *loaded;
   }
-  ProgressBar bar;
+  // Checkpoints the auditor kept: unlike the stored ones, whoever changed the
+  // directory could not change or delete these.
+  std::vector<CheckpointToCheck> held;
   eventstore::VerifyDataDirOptions options;
+  for (absl::string_view file : absl::StrSplit(absl::GetFlag(FLAGS_checkpoint),
+                                               ',', absl::SkipEmpty())) {
+    if (!key) {
+      return FailVerify(absl::InvalidArgumentError(
+          "--checkpoint needs --key: a checkpoint you kept counts only if "
+          "its signature is checked"));
+    }
+    auto note = ReadFile("checkpoint", std::string(file));
+    if (!note.ok()) return FailVerify(note.status());
+    auto checkpoint = eventstore::OpenCheckpoint(*note, *key);
+    if (!checkpoint.ok()) {
+      return FailVerify(absl::Status(
+          checkpoint.status().code(),
+          absl::StrCat(file, ": ", checkpoint.status().message())));
+    }
+    options.roots_wanted.push_back(checkpoint->tree_size);
+    held.push_back({std::string(file), *std::move(note), std::nullopt});
+  }
+  ProgressBar bar;
   options.progress = [&](const eventstore::VerifyProgress& p) {
     bar.Update(p);
   };
@@ -270,27 +296,40 @@ int VerifyDataDirectory(const std::vector<std::string>& args) {
       std::printf("first bad position: %llu\n",
                   static_cast<unsigned long long>(*report->first_bad_position));
     }
-    std::printf("events checked before it: %llu of %llu\n",
+    std::printf("events read when the check stopped: %llu of %llu\n",
                 static_cast<unsigned long long>(report->events_checked),
                 static_cast<unsigned long long>(report->log_size));
     return 1;
   }
+  std::vector<CheckpointToCheck> checkpoints = StoredCheckpoints(*report);
+  checkpoints.insert(checkpoints.end(), held.begin(), held.end());
   const std::vector<std::string> bad_checkpoints =
-      CheckStoredCheckpoints(*report, key ? &*key : nullptr);
+      CheckCheckpointsAgainstRoots(*report, checkpoints, key ? &*key : nullptr);
   for (const std::string& problem : bad_checkpoints) {
     std::printf("DAMAGED: %s\n", problem.c_str());
   }
   if (!bad_checkpoints.empty()) return 1;
   std::printf(
       "OK: %llu events and %llu stored subtree hashes check out; root %s\n"
-      "    %zu stored checkpoints match the recomputed roots (signatures %s)\n"
+      "    checkpoints matching the recomputed roots: %zu stored (signatures "
+      "%s), %zu you kept\n"
       "    %.1f s, %.0f events/s\n",
       static_cast<unsigned long long>(report->events_checked),
       static_cast<unsigned long long>(report->subtrees_checked),
       eventstore::ToHex(report->root).c_str(),
       report->stored_checkpoints.size(),
-      key ? "verified" : "not checked: no --key", seconds,
+      key ? "verified" : "not checked: no --key", held.size(), seconds,
       seconds > 0 ? report->events_checked / seconds : 0.0);
+  if (report->stored_checkpoints.empty() ||
+      report->stored_checkpoints.back().first != report->log_size) {
+    // The server signs one at every clean stop; after a crash the newest
+    // events may not be covered yet, and a rewrite may have removed it.
+    std::printf(
+        "    note: no stored checkpoint covers the whole log (%llu events); "
+        "only checkpoints you kept (--checkpoint) rule out a rewrite of the "
+        "whole store\n",
+        static_cast<unsigned long long>(report->log_size));
+  }
   return 0;
 }
 

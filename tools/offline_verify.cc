@@ -123,35 +123,47 @@ absl::StatusOr<VerifiedConsistency> VerifyConsistencyProof(
   return verified;
 }
 
-std::vector<std::string> CheckStoredCheckpoints(
+std::vector<CheckpointToCheck> StoredCheckpoints(
+    const eventstore::DataDirReport& report) {
+  std::vector<CheckpointToCheck> out;
+  for (const auto& [size, note] : report.stored_checkpoints) {
+    out.push_back(
+        {absl::StrCat("stored checkpoint at tree size ", size), note, size});
+  }
+  return out;
+}
+
+std::vector<std::string> CheckCheckpointsAgainstRoots(
     const eventstore::DataDirReport& report,
+    const std::vector<CheckpointToCheck>& checkpoints,
     const eventstore::NoteVerifier* key) {
   std::vector<std::string> problems;
-  for (const auto& [size, note] : report.stored_checkpoints) {
-    const std::string where = absl::StrCat("checkpoint at tree size ", size);
+  for (const CheckpointToCheck& c : checkpoints) {
     absl::StatusOr<eventstore::Checkpoint> checkpoint =
-        key != nullptr ? eventstore::OpenCheckpoint(note, *key)
-                       : eventstore::ParseCheckpointNoteUnverified(note);
+        key != nullptr ? eventstore::OpenCheckpoint(c.note, *key)
+                       : eventstore::ParseCheckpointNoteUnverified(c.note);
     if (!checkpoint.ok()) {
       problems.push_back(
-          absl::StrCat(where, ": ", checkpoint.status().message()));
+          absl::StrCat(c.label, ": ", checkpoint.status().message()));
       continue;
     }
-    if (checkpoint->tree_size != size) {
-      problems.push_back(absl::StrCat(where, ": the note says tree size ",
-                                      checkpoint->tree_size));
+    const uint64_t size = checkpoint->tree_size;
+    if (c.stored_size && *c.stored_size != size) {
+      problems.push_back(
+          absl::StrCat(c.label, ": the note says tree size ", size));
       continue;
     }
-    auto root =
-        std::find_if(report.roots_at.begin(), report.roots_at.end(),
-                     [size = size](const auto& r) { return r.first == size; });
+    auto root = std::find_if(report.roots_at.begin(), report.roots_at.end(),
+                             [size](const auto& r) { return r.first == size; });
     if (root == report.roots_at.end()) {
-      problems.push_back(absl::StrCat(where, ": beyond the log's ",
-                                      report.log_size, " events"));
+      problems.push_back(absl::StrCat(
+          c.label, ": it covers ", size, " events but the log holds only ",
+          report.log_size, ": events were removed"));
     } else if (root->second != checkpoint->root) {
       problems.push_back(absl::StrCat(
-          where, ": it signed root ", eventstore::ToHex(checkpoint->root),
-          " but the stored events give ", eventstore::ToHex(root->second),
+          c.label, ": it signed root ", eventstore::ToHex(checkpoint->root),
+          " for ", size, " events but the stored events give ",
+          eventstore::ToHex(root->second),
           ": the log was changed after the checkpoint was issued"));
     }
   }

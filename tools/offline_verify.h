@@ -5,6 +5,8 @@
 // signed checkpoint, and the consistency of two signed checkpoints. Proofs are
 // the LogIntegrity responses, kept as JSON files (proto JSON mapping).
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,12 +54,28 @@ absl::StatusOr<VerifiedConsistency> VerifyConsistencyProof(
     absl::string_view old_note, absl::string_view new_note,
     const eventstore::NoteVerifier& key);
 
-// Checks the checkpoints stored in a data directory against the roots that
-// eventstore::VerifyDataDir recomputed from its events: each must be a
-// checkpoint of that size with that root and, if `key` is given, validly
-// signed by it. Returns one line per checkpoint that fails (empty: all pass).
-std::vector<std::string> CheckStoredCheckpoints(
+// A checkpoint to compare with a data directory's recomputed roots.
+struct CheckpointToCheck {
+  // How to name it in a problem: "stored checkpoint at tree size N", or the
+  // file an auditor kept it in.
+  std::string label;
+  std::string note;
+  // For a checkpoint stored in the directory: the size it is stored under.
+  std::optional<uint64_t> stored_size;
+};
+
+// The checkpoints stored in a data directory, as CheckpointToCheck.
+std::vector<CheckpointToCheck> StoredCheckpoints(
+    const eventstore::DataDirReport& report);
+
+// Checks checkpoints against the roots eventstore::VerifyDataDir recomputed
+// from a directory's events (their sizes must have been among the roots
+// wanted): each must be a checkpoint whose root is the recomputed root at its
+// size and, if `key` is given, validly signed by it. Returns one line per
+// checkpoint that fails (empty: all pass).
+std::vector<std::string> CheckCheckpointsAgainstRoots(
     const eventstore::DataDirReport& report,
+    const std::vector<CheckpointToCheck>& checkpoints,
     const eventstore::NoteVerifier* key);
 
 }  // namespace casetrail::tools

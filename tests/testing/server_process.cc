@@ -131,12 +131,13 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     text = s->stderr_text_;
   }
   if (server->port_ == 0) {
-    const bool exited = server->Kill() != 128 + SIGKILL;
+    const int exit_code = server->Kill();
     const std::string command = absl::StrJoin(args, " ");
-    if (exited) {
+    if (exit_code != 128 + SIGKILL) {
+      // The exit code is in the message for tests of refused starts.
       return absl::UnavailableError(
-          absl::StrCat(command, " exited before listening; stderr:\n",
-                       server->StderrText()));
+          absl::StrCat(command, " exited with code ", exit_code,
+                       " before listening; stderr:\n", server->StderrText()));
     }
     return absl::DeadlineExceededError(absl::StrCat(
         command, " did not log \"", kListeningPrefix, "\" within ",

@@ -66,7 +66,8 @@ class ServerProcess {
   };
 
   // Errors: INTERNAL if the process cannot be started; DEADLINE_EXCEEDED or
-  // UNAVAILABLE (the message holds its stderr) if it does not come up.
+  // UNAVAILABLE (the message holds its stderr) if it does not come up. When it
+  // exited, UNAVAILABLE's message says "exited with code N before listening".
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(Options options);
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
       const std::string& data_dir) {
