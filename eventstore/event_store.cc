@@ -25,15 +25,8 @@ namespace {
 using internal::FromRocksDb;
 using internal::View;
 
-constexpr char kEventsCf[] = "events";
-constexpr char kStreamsCf[] = "streams";
-constexpr char kStreamMetaCf[] = "stream_meta";
-constexpr char kDedupeCf[] = "dedupe";
-constexpr char kMetaCf[] = "meta";
-constexpr char kMerkleCf[] = "merkle";
 // How many of the newest events Open() re-hashes against the tree.
 constexpr uint64_t kNewestLeavesCheckedOnOpen = 64;
-constexpr char kFormatVersionKey[] = "format_version";
 
 }  // namespace
 

@@ -13,6 +13,17 @@
 
 namespace casetrail::eventstore {
 
+// The store's column families.
+inline constexpr char kEventsCf[] = "events";
+inline constexpr char kStreamsCf[] = "streams";
+inline constexpr char kStreamMetaCf[] = "stream_meta";
+inline constexpr char kDedupeCf[] = "dedupe";
+inline constexpr char kMetaCf[] = "meta";
+inline constexpr char kMerkleCf[] = "merkle";
+
+// `meta` CF key of the store's format version (u64be).
+inline constexpr char kFormatVersionKey[] = "format_version";
+
 // Fixed-width big-endian encoding of a u64.
 std::string EncodeU64(uint64_t value);
 // Decodes exactly 8 big-endian bytes; nullopt for any other length.

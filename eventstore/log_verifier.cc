@@ -28,12 +28,6 @@ using google::protobuf::internal::WireFormatLite;
 using internal::FromRocksDb;
 using internal::View;
 
-// The store's column families and format-version key (event_store.cc).
-constexpr char kEventsCf[] = "events";
-constexpr char kMerkleCf[] = "merkle";
-constexpr char kMetaCf[] = "meta";
-constexpr char kFormatVersionKey[] = "format_version";
-
 // RecordedEvent's fields (proto/casetrail/v1/event.proto).
 constexpr int kPositionField = 1;
 constexpr int kEventField = 15;
