@@ -4,8 +4,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "eventstore/keys.h"
+#include "eventstore/wire_format.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/wire_format_lite.h"
 
 namespace casetrail::services {
 namespace {
@@ -156,6 +158,67 @@ std::vector<FieldViolation> ValidateAppend(const AppendEventsRequest& request,
   return v.Take();
 }
 
+namespace {
+
+// Where a field numbered `field` or above starts in deterministic bytes (known
+// fields in ascending order, then unknown ones); the end if none. The bytes
+// are protobuf's own serialisation, so they are well-formed.
+size_t FirstFieldAtOrAbove(absl::string_view bytes, int field) {
+  google::protobuf::io::CodedInputStream in(
+      reinterpret_cast<const uint8_t*>(bytes.data()),
+      static_cast<int>(bytes.size()));
+  for (;;) {
+    const size_t at = static_cast<size_t>(in.CurrentPosition());
+    const uint32_t tag = in.ReadTag();
+    if (tag == 0 ||
+        google::protobuf::internal::WireFormatLite::GetTagFieldNumber(tag) >=
+            field ||
+        !google::protobuf::internal::WireFormatLite::SkipField(&in, tag)) {
+      return tag == 0 ? bytes.size() : at;
+    }
+  }
+}
+
+}  // namespace
+
+std::string EncodeNormalisedEvent(const CaseEvent& event,
+                                  absl::string_view stream_id) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream raw(&bytes);
+    google::protobuf::io::CodedOutputStream out(&raw);
+    out.SetSerializationDeterministic(true);
+    event.SerializeToCodedStream(&out);
+  }
+  const bool add_stream_id = event.stream_id().empty() && !stream_id.empty();
+  const bool add_schema_version = event.schema_version() == 0;
+  if (!add_stream_id && !add_schema_version) return bytes;
+  // Splice the missing fields in where deterministic serialisation of the
+  // normalised event would put them, rather than copy the whole event (its
+  // payload included) to set them: the result is byte for byte the same.
+  std::string out;
+  out.reserve(bytes.size() + stream_id.size() + 8);
+  size_t copied = 0;
+  if (add_stream_id) {
+    const size_t at =
+        FirstFieldAtOrAbove(bytes, CaseEvent::kStreamIdFieldNumber);
+    out.append(bytes, 0, at);
+    eventstore::AppendLengthDelimitedField(CaseEvent::kStreamIdFieldNumber,
+                                           stream_id, &out);
+    copied = at;
+  }
+  if (add_schema_version) {
+    const size_t at =
+        FirstFieldAtOrAbove(bytes, CaseEvent::kSchemaVersionFieldNumber);
+    out.append(bytes, copied, at - copied);
+    eventstore::AppendVarintField(CaseEvent::kSchemaVersionFieldNumber, 1,
+                                  &out);
+    copied = at;
+  }
+  out.append(bytes, copied, std::string::npos);
+  return out;
+}
+
 eventstore::AppendRequest ToStoreAppend(const AppendEventsRequest& request) {
   eventstore::AppendRequest append;
   append.stream_id = request.stream_id();
@@ -175,20 +238,9 @@ eventstore::AppendRequest ToStoreAppend(const AppendEventsRequest& request) {
       break;
   }
   append.events.reserve(request.events_size());
-  CaseEvent normalised;
   for (const CaseEvent& e : request.events()) {
-    normalised = e;
-    normalised.set_stream_id(request.stream_id());
-    if (normalised.schema_version() == 0) normalised.set_schema_version(1);
-    eventstore::ProposedEvent proposed;
-    proposed.event_id = e.event_id();
-    {
-      google::protobuf::io::StringOutputStream raw(&proposed.encoded_event);
-      google::protobuf::io::CodedOutputStream out(&raw);
-      out.SetSerializationDeterministic(true);
-      normalised.SerializeToCodedStream(&out);
-    }
-    append.events.push_back(std::move(proposed));
+    append.events.push_back(
+        {e.event_id(), EncodeNormalisedEvent(e, request.stream_id())});
   }
   return append;
 }

@@ -42,6 +42,12 @@ std::vector<FieldViolation> ValidateAppend(
     const casetrail::v1::AppendEventsRequest& request,
     const AppendLimits& limits);
 
+// The bytes the store keeps for `event` of a stream: its deterministic
+// serialisation with stream_id set to `stream_id` (if empty) and schema_version
+// 0 made 1. Equal to serialising a normalised copy, without making the copy.
+std::string EncodeNormalisedEvent(const casetrail::v1::CaseEvent& event,
+                                  absl::string_view stream_id);
+
 // Converts a request that ValidateAppend accepted. Each event is normalised
 // (stream_id set from the request, schema_version 0 made 1) and serialised
 // deterministically.

@@ -14,6 +14,8 @@
 
 #include "casetrail/v1/case_log.pb.h"
 #include "eventstore/keys.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "services/append_validation.h"
 #include "tests/fuzz/fuzz_seeds.h"
 
@@ -40,6 +42,18 @@ void CheckAccepted(const AppendEventsRequest& request,
     casetrail::v1::CaseEvent event;
     FUZZ_CHECK(event.ParseFromString(proposed.encoded_event));
     FUZZ_CHECK(event.event_id() == proposed.event_id);
+    // The spliced bytes are those of serialising a normalised copy.
+    casetrail::v1::CaseEvent normalised = request.events(static_cast<int>(i));
+    normalised.set_stream_id(request.stream_id());
+    if (normalised.schema_version() == 0) normalised.set_schema_version(1);
+    std::string expected;
+    {
+      google::protobuf::io::StringOutputStream raw(&expected);
+      google::protobuf::io::CodedOutputStream out(&raw);
+      out.SetSerializationDeterministic(true);
+      normalised.SerializeToCodedStream(&out);
+    }
+    FUZZ_CHECK(proposed.encoded_event == expected);
     FUZZ_CHECK(event.stream_id() == request.stream_id());
     FUZZ_CHECK(event.schema_version() >= 1);
     FUZZ_CHECK(!event.event_type().empty());
