@@ -35,6 +35,13 @@ ABSL_FLAG(std::string, log_origin, "casetrail.local/log",
           "The log's name in its checkpoints, given to a newly generated key "
           "(e.g. casetrail.example-council.gov.uk/children). An existing "
           "key keeps its own name.");
+ABSL_FLAG(std::string, bank_holidays_file, "",
+          "England and Wales bank holidays in gov.uk bank-holidays.json "
+          "format (default: the file shipped with the build, 2015-2030).");
+ABSL_FLAG(std::string, timescale_rules_file, "",
+          "Timescale rules in protobuf text format "
+          "(proto/casetrail/v1/rules.proto; default: the set shipped with the "
+          "build, projections/data/timescales.textproto).");
 ABSL_FLAG(absl::Duration, checkpoint_interval, absl::Seconds(60),
           "How often to sign a checkpoint while the log grows (0 = only on "
           "request, at start and at stop).");
@@ -81,6 +88,8 @@ int main(int argc, char** argv) {
   options.signing_key_file = absl::GetFlag(FLAGS_signing_key_file);
   options.log_origin = absl::GetFlag(FLAGS_log_origin);
   options.checkpoint_interval = absl::GetFlag(FLAGS_checkpoint_interval);
+  options.bank_holidays_file = absl::GetFlag(FLAGS_bank_holidays_file);
+  options.timescale_rules_file = absl::GetFlag(FLAGS_timescale_rules_file);
   if (options.limits.max_append_bytes >=
       static_cast<size_t>(options.max_message_bytes)) {
     Log("--max_append_bytes must be below --max_message_bytes");
@@ -94,11 +103,18 @@ int main(int argc, char** argv) {
   }
   const std::string host =
       options.listen_address.substr(0, options.listen_address.rfind(':'));
+  Log(absl::StrCat("checkpoint key ",
+                   (*server)->checkpointer().verifier().verifier_key()));
+  const auto& rules = (*server)->timescale_rules().set();
+  Log(absl::StrCat("timescale rules ", rules.name(), " version ",
+                   rules.version(), " (", rules.rules_size(),
+                   " rules), bank holidays ",
+                   (*server)->calendar().first_year().year(), "-",
+                   (*server)->calendar().last_year().year()));
+  // Last, because it says the server is ready: tests and scripts wait for it.
   Log(absl::StrCat("listening on ", host, ":", (*server)->port(), ", data dir ",
                    options.data_dir, ", log size ",
                    (*server)->store().LogSize(), " events"));
-  Log(absl::StrCat("checkpoint key ",
-                   (*server)->checkpointer().verifier().verifier_key()));
 
   int signal = 0;
   sigwait(&stop_signals, &signal);

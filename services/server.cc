@@ -13,6 +13,22 @@ namespace casetrail::services {
 absl::StatusOr<std::unique_ptr<CasetrailServer>> CasetrailServer::Start(
     const ServerOptions& options) {
   std::unique_ptr<CasetrailServer> server(new CasetrailServer());
+  // A malformed holidays or rules file is a deployment mistake: refuse to
+  // start rather than compute deadlines without it.
+  if (options.bank_holidays_file.empty()) {
+    server->calendar_ = projections::WorkingDayCalendar::Default();
+  } else {
+    ASSIGN_OR_RETURN(
+        server->calendar_,
+        projections::WorkingDayCalendar::FromFile(options.bank_holidays_file));
+  }
+  if (options.timescale_rules_file.empty()) {
+    server->timescale_rules_ = projections::TimescaleRules::Default();
+  } else {
+    ASSIGN_OR_RETURN(
+        server->timescale_rules_,
+        projections::TimescaleRules::FromFile(options.timescale_rules_file));
+  }
   eventstore::StoreOptions store_options;
   store_options.path = options.data_dir;
   ASSIGN_OR_RETURN(server->store_, eventstore::EventStore::Open(store_options));

@@ -2,6 +2,7 @@
 #define CASETRAIL_SERVICES_SERVER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -9,6 +10,8 @@
 #include "eventstore/checkpointer.h"
 #include "eventstore/event_store.h"
 #include "grpcpp/server.h"
+#include "projections/calendar.h"
+#include "projections/timescales.h"
 #include "services/append_validation.h"
 #include "services/case_log_service.h"
 #include "services/integrity_service.h"
@@ -35,6 +38,12 @@ struct ServerOptions {
   // How often a checkpoint is issued while the log grows; zero turns it off.
   // One is also issued at start and at stop.
   absl::Duration checkpoint_interval = absl::Seconds(60);
+  // England and Wales bank holidays (gov.uk bank-holidays.json format); empty
+  // means the file shipped with the build (2015-2030).
+  std::string bank_holidays_file;
+  // Timescale rules (protobuf text format, proto/casetrail/v1/rules.proto);
+  // empty means the set shipped with the build.
+  std::string timescale_rules_file;
 };
 
 // The casetraild process minus flags and signals: the event store, its
@@ -53,6 +62,11 @@ class CasetrailServer {
   int port() const { return port_; }
   eventstore::EventStore& store() { return *store_; }
   eventstore::Checkpointer& checkpointer() { return *checkpointer_; }
+  // The working-day calendar and timescale rules deadlines are computed with.
+  const projections::WorkingDayCalendar& calendar() const { return *calendar_; }
+  const projections::TimescaleRules& timescale_rules() const {
+    return *timescale_rules_;
+  }
 
   // Ends subscriptions, stops taking calls, lets in-flight appends finish and
   // be acknowledged, issues a last checkpoint, then closes the store.
@@ -63,6 +77,8 @@ class CasetrailServer {
 
   std::unique_ptr<eventstore::EventStore> store_;
   std::unique_ptr<eventstore::Checkpointer> checkpointer_;
+  std::optional<projections::WorkingDayCalendar> calendar_;
+  std::optional<projections::TimescaleRules> timescale_rules_;
   std::unique_ptr<CaseLogService> service_;
   std::unique_ptr<IntegrityService> integrity_service_;
   std::unique_ptr<grpc::Server> server_;
