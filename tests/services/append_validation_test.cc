@@ -210,10 +210,10 @@ TEST(EncodeNormalisedEventTest, EqualsSerialisingANormalisedCopy) {
       e.mutable_opaque()->set_data(std::string(rng() % 300, 'x'));
     }
     if (rng() % 4 == 0) {
-      // Fields of a newer schema: 10 (varint) and 150 (bytes).
+      // Fields of a newer schema: 998 (varint) and 999 (bytes).
       std::string unknown;
-      eventstore::AppendVarintField(10, 42, &unknown);
-      eventstore::AppendLengthDelimitedField(150, "future", &unknown);
+      eventstore::AppendVarintField(998, 42, &unknown);
+      eventstore::AppendLengthDelimitedField(999, "future", &unknown);
       ASSERT_TRUE(e.ParseFromString(e.SerializeAsString() + unknown));
     }
     CaseEvent normalised = e;
