@@ -1,6 +1,7 @@
 #include "services/append_stream_reactor.h"
 
 #include "google/rpc/status.pb.h"
+#include "services/append_preparation.h"
 #include "services/append_response.h"
 #include "services/grpc_status.h"
 
@@ -35,11 +36,10 @@ void AppendStreamReactor::OnReadDone(bool ok) {
     Advance();
     return;
   }
-  std::vector<FieldViolation> violations =
-      ValidateAppend(slot->request, limits_);
-  if (violations.empty()) {
+  PreparedAppend prepared = PrepareAppend(*store_, slot->request, limits_);
+  if (prepared.status.ok()) {
     store_->AppendAsync(
-        ToStoreAppend(slot->request),
+        std::move(prepared.append),
         [this, index, slot](absl::StatusOr<eventstore::AppendResult> result) {
           if (!result.ok()) {
             Complete(index, ToGrpcStatus(result.status()));
@@ -54,8 +54,8 @@ void AppendStreamReactor::OnReadDone(bool ok) {
     absl::MutexLock l(&mu_);
     reading_ = false;
   }
-  if (!violations.empty()) {
-    Complete(index, BadRequestStatus(violations));  // also advances
+  if (!prepared.status.ok()) {
+    Complete(index, prepared.status);  // also advances
   } else {
     Advance();  // read the next request while this one is committed
   }

@@ -5,6 +5,7 @@
 #include "eventstore/stored_event.h"
 #include "eventstore/wire_format.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "services/append_preparation.h"
 #include "services/append_response.h"
 #include "services/append_stream_reactor.h"
 #include "services/grpc_status.h"
@@ -214,13 +215,13 @@ grpc::ServerUnaryReactor* CaseLogService::AppendEvents(
     const casetrail::v1::AppendEventsRequest* request,
     casetrail::v1::AppendEventsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  std::vector<FieldViolation> violations = ValidateAppend(*request, limits_);
-  if (!violations.empty()) {
-    reactor->Finish(BadRequestStatus(violations));
+  PreparedAppend prepared = PrepareAppend(*store_, *request, limits_);
+  if (!prepared.status.ok()) {
+    reactor->Finish(prepared.status);
     return reactor;
   }
   // `request` stays valid until the reactor finishes.
-  store_->AppendAsync(ToStoreAppend(*request),
+  store_->AppendAsync(std::move(prepared.append),
                       [reactor, request, response](
                           absl::StatusOr<eventstore::AppendResult> result) {
                         if (!result.ok()) {

@@ -12,9 +12,12 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
                       std::string(status.message()));
 }
 
-grpc::Status BadRequestStatus(const std::vector<FieldViolation>& violations) {
+grpc::Status BadRequestStatus(const std::vector<FieldViolation>& violations,
+                              grpc::StatusCode code) {
   google::rpc::BadRequest bad_request;
-  std::string message = "invalid request:";
+  std::string message = code == grpc::StatusCode::INVALID_ARGUMENT
+                            ? "invalid request:"
+                            : "the case's history does not allow this:";
   for (const FieldViolation& v : violations) {
     auto* fv = bad_request.add_field_violations();
     fv->set_field(v.field);
@@ -23,11 +26,10 @@ grpc::Status BadRequestStatus(const std::vector<FieldViolation>& violations) {
   }
   message.pop_back();
   google::rpc::Status details;
-  details.set_code(grpc::StatusCode::INVALID_ARGUMENT);
+  details.set_code(code);
   details.set_message(message);
   details.add_details()->PackFrom(bad_request);
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message,
-                      details.SerializeAsString());
+  return grpc::Status(code, message, details.SerializeAsString());
 }
 
 }  // namespace casetrail::services

@@ -474,3 +474,53 @@ TEST(ServerProcessTest, ReportsAServerThatCannotStart) {
 
 }  // namespace
 }  // namespace casetrail
+
+namespace casetrail {
+namespace {
+
+// A correction of an event the case does not hold: FAILED_PRECONDITION with
+// the field violation, over both append RPCs, and nothing written.
+TEST_F(CaseLogIntegrationTest, CorrectionOfAnEventNotInTheCaseIsRefused) {
+  MustAppend(MakeAppendRequest("case-h1", ExpectedVersion::KIND_NO_STREAM,
+                               {MakeCaseEvent("h1-e1", "ContactReceived",
+                                              R"({"concern": "bruise"})")}));
+  MustAppend(MakeAppendRequest("case-h2", ExpectedVersion::KIND_NO_STREAM,
+                               {MakeCaseEvent("h2-e1", "ContactReceived",
+                                              R"({"concern": "other child"})")}));
+  auto correction = [](const std::string& id, const std::string& target) {
+    CaseEvent e = MakeCaseEvent(id, "RecordCorrected", "{}");
+    e.clear_opaque();
+    e.set_jurisdiction(casetrail::v1::JURISDICTION_ENGLAND);
+    auto* c = e.mutable_record_corrected();
+    c->set_target_event_id(target);
+    c->set_field_path("opaque.data");
+    c->set_old_value("bruise");
+    c->set_new_value("bruise on the right arm");
+    c->set_reason("the school nurse's note was misread");
+    c->set_source("school nurse");
+    c->mutable_approved_by()->set_id("tm-7");
+    c->mutable_approved_by()->set_authority_level(
+        casetrail::v1::AUTHORITY_LEVEL_TEAM_MANAGER);
+    return e;
+  };
+  const uint64_t before = LogSize();
+  // h2-e1 exists, but in another case.
+  AppendEventsResponse response;
+  grpc::Status status = client_->Append(
+      MakeAppendRequest("case-h1", ExpectedVersion::KIND_ANY,
+                        {correction("h1-fix", "h2-e1")}),
+      &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+      << status.error_message();
+  EXPECT_THAT(BadRequestFields(status),
+              Optional(ElementsAre("events[0].record_corrected.target_event_id")));
+  EXPECT_EQ(LogSize(), before);
+
+  // The same correction in its own case is recorded; the original stays.
+  MustAppend(MakeAppendRequest("case-h2", ExpectedVersion::KIND_ANY,
+                               {correction("h2-fix", "h2-e1")}));
+  EXPECT_EQ(LogSize(), before + 1);
+}
+
+}  // namespace
+}  // namespace casetrail

@@ -1,0 +1,215 @@
+// The rules checked against a case's history: corrections and the like target
+// an event of the same case; Channel support needs consent recorded and not
+// since withdrawn. And PrepareAppend on a real store: FAILED_PRECONDITION with
+// the violation, nothing written, and the expected version pinned to the
+// version the check read.
+
+#include "services/case_history_rules.h"
+
+#include <string>
+#include <vector>
+
+#include "eventstore/stored_event.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/append_preparation.h"
+#include "tests/testing/case_events.h"
+#include "tests/testing/event_store_fixture.h"
+
+namespace casetrail::services {
+namespace {
+
+using casetrail::testing::MakeAppendRequest;
+using casetrail::testing::MakeCaseEvent;
+using casetrail::v1::AppendEventsRequest;
+using casetrail::v1::CaseEvent;
+using casetrail::v1::ExpectedVersion;
+using casetrail::v1::RecordedEvent;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+// A typed event with the envelope a typed event needs.
+CaseEvent Typed(const std::string& id, const std::string& type) {
+  CaseEvent e = MakeCaseEvent(id, type, "{}");
+  e.clear_opaque();
+  e.set_jurisdiction(casetrail::v1::JURISDICTION_ENGLAND);
+  return e;
+}
+
+casetrail::v1::DecisionMaker Manager() {
+  casetrail::v1::DecisionMaker m;
+  m.set_id("tm-7");
+  m.set_name("T. Manager");
+  m.set_role("Team Manager");
+  m.set_authority_level(casetrail::v1::AUTHORITY_LEVEL_TEAM_MANAGER);
+  return m;
+}
+
+CaseEvent Correction(const std::string& id, const std::string& target) {
+  CaseEvent e = Typed(id, "RecordCorrected");
+  auto* c = e.mutable_record_corrected();
+  c->set_target_event_id(target);
+  c->set_field_path("contact_received.concern");
+  c->set_old_value("bruise on left arm");
+  c->set_new_value("bruise on right arm");
+  c->set_reason("transcription error");
+  c->set_source("school nurse");
+  *c->mutable_approved_by() = Manager();
+  return e;
+}
+
+CaseEvent Consent(const std::string& id, const std::string& channel_case,
+                  casetrail::v1::ConsentStatus status) {
+  CaseEvent e = Typed(id, "ChannelConsentRecorded");
+  auto* c = e.mutable_channel_consent_recorded();
+  c->set_channel_case_id(channel_case);
+  c->set_giver(casetrail::v1::CHANNEL_CONSENT_GIVER_PARENT_OR_GUARDIAN);
+  c->set_giver_name("A. Parent");
+  c->set_how_sought("home visit with the Channel coordinator");
+  c->set_status(status);
+  return e;
+}
+
+CaseEvent Plan(const std::string& id, const std::string& channel_case,
+               const std::string& consent_event = "") {
+  CaseEvent e = Typed(id, "SupportPlanAgreed");
+  auto* p = e.mutable_support_plan_agreed();
+  p->set_channel_case_id(channel_case);
+  p->set_plan_id("plan-1");
+  p->set_consent_event_id(consent_event);
+  p->add_support();
+  return e;
+}
+
+std::vector<RecordedEvent> History(std::vector<CaseEvent> events) {
+  std::vector<RecordedEvent> history;
+  for (CaseEvent& e : events) {
+    RecordedEvent r;
+    r.set_stream_version(history.size() + 1);
+    *r.mutable_event() = std::move(e);
+    history.push_back(std::move(r));
+  }
+  return history;
+}
+
+AppendEventsRequest Request(std::vector<CaseEvent> events) {
+  return MakeAppendRequest("case-1", ExpectedVersion::KIND_ANY,
+                           std::move(events), 0);
+}
+
+TEST(CaseHistoryRulesTest, OnlyTargetingAndSupportEventsNeedHistory) {
+  EXPECT_FALSE(NeedsHistory(Request({MakeCaseEvent("e1", "Note", "{}")})));
+  EXPECT_FALSE(NeedsHistory(
+      Request({Consent("c1", "ch-1", casetrail::v1::CONSENT_STATUS_GIVEN)})));
+  EXPECT_TRUE(NeedsHistory(Request({Correction("x", "e1")})));
+  EXPECT_TRUE(NeedsHistory(Request({Plan("p", "ch-1")})));
+}
+
+TEST(CaseHistoryRulesTest, ACorrectionTargetsAnEventOfTheSameCase) {
+  const auto history = History({MakeCaseEvent("e1", "ContactReceived", "{}")});
+  EXPECT_THAT(CheckAgainstHistory(Request({Correction("x", "e1")}), history),
+              IsEmpty());
+  const auto violations =
+      CheckAgainstHistory(Request({Correction("x", "elsewhere")}), history);
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_EQ(violations[0].field, "events[0].record_corrected.target_event_id");
+  EXPECT_THAT(violations[0].description, HasSubstr("elsewhere"));
+  EXPECT_THAT(violations[0].description, HasSubstr("case-1"));
+  // An event earlier in the same append counts.
+  EXPECT_THAT(CheckAgainstHistory(Request({MakeCaseEvent("e2", "Note", "{}"),
+                                           Correction("x", "e2")}),
+                                  {}),
+              IsEmpty());
+  // Retractions, annotations and disputes too.
+  CaseEvent retraction = Typed("r", "EntryRetracted");
+  retraction.mutable_entry_retracted()->set_target_event_id("nope");
+  EXPECT_EQ(CheckAgainstHistory(Request({retraction}), history)[0].field,
+            "events[0].entry_retracted.target_event_id");
+}
+
+TEST(CaseHistoryRulesTest, ChannelSupportNeedsConsentStillGiven) {
+  using casetrail::v1::CONSENT_STATUS_GIVEN;
+  using casetrail::v1::CONSENT_STATUS_WITHDRAWN;
+  const auto given = History({Consent("c1", "ch-1", CONSENT_STATUS_GIVEN)});
+  EXPECT_THAT(CheckAgainstHistory(Request({Plan("p", "ch-1")}), given),
+              IsEmpty());
+  EXPECT_THAT(CheckAgainstHistory(Request({Plan("p", "ch-1", "c1")}), given),
+              IsEmpty());
+
+  struct Case {
+    std::vector<RecordedEvent> history;
+    CaseEvent plan;
+    std::string reason;
+  };
+  const std::vector<Case> cases = {
+      {{}, Plan("p", "ch-1"), "no consent is recorded for Channel case ch-1"},
+      {given, Plan("p", "ch-2"),
+       "no consent is recorded for Channel case ch-2"},
+      {History({Consent("c1", "ch-1", CONSENT_STATUS_GIVEN),
+                Consent("c2", "ch-1", CONSENT_STATUS_WITHDRAWN)}),
+       Plan("p", "ch-1"), "CONSENT_STATUS_WITHDRAWN"},
+      {History({Consent("c1", "ch-1", casetrail::v1::CONSENT_STATUS_REFUSED)}),
+       Plan("p", "ch-1"), "CONSENT_STATUS_REFUSED"},
+      {given, Plan("p", "ch-1", "c9"), "c9 is not a ChannelConsentRecorded"},
+      {History({Consent("c1", "ch-1", CONSENT_STATUS_GIVEN),
+                Consent("c2", "ch-2", CONSENT_STATUS_GIVEN)}),
+       Plan("p", "ch-1", "c2"), "is for Channel case ch-2"},
+  };
+  for (const Case& c : cases) {
+    const auto violations = CheckAgainstHistory(Request({c.plan}), c.history);
+    ASSERT_EQ(violations.size(), 1u) << c.reason;
+    EXPECT_EQ(violations[0].field, "events[0].support_plan_agreed");
+    EXPECT_THAT(violations[0].description, HasSubstr("rule 16"));
+    EXPECT_THAT(violations[0].description, HasSubstr(c.reason));
+  }
+  // Consent and the plan it allows in one append.
+  EXPECT_THAT(
+      CheckAgainstHistory(Request({Consent("c1", "ch-1", CONSENT_STATUS_GIVEN),
+                                   Plan("p", "ch-1", "c1")}),
+                          {}),
+      IsEmpty());
+}
+
+class PrepareAppendTest : public casetrail::testing::EventStoreTest {};
+
+TEST_F(PrepareAppendTest, HistoryFailureIsFailedPreconditionAndPinsNothing) {
+  ASSERT_TRUE(
+      Append("case-1", eventstore::ExpectedVersion::Any(), {"e1"}).ok());
+  PreparedAppend prepared = PrepareAppend(
+      *store_, Request({Correction("x", "nope")}), AppendLimits{});
+  EXPECT_EQ(prepared.status.error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(prepared.status.error_message(),
+              HasSubstr("events[0].record_corrected.target_event_id"));
+  EXPECT_FALSE(prepared.status.error_details().empty());
+  EXPECT_EQ(store_->LogSize(), 1u);
+}
+
+TEST_F(PrepareAppendTest, AnAppendCheckedAgainstHistoryIsPinnedToItsVersion) {
+  ASSERT_TRUE(
+      Append("case-1", eventstore::ExpectedVersion::Any(), {"e1"}).ok());
+  ASSERT_TRUE(
+      Append("case-1", eventstore::ExpectedVersion::Any(), {"e2"}).ok());
+  PreparedAppend prepared =
+      PrepareAppend(*store_, Request({Correction("x", "e1")}), AppendLimits{});
+  ASSERT_TRUE(prepared.status.ok()) << prepared.status.error_message();
+  EXPECT_EQ(prepared.append.expected.kind,
+            eventstore::ExpectedVersion::Kind::kExact);
+  EXPECT_EQ(prepared.append.expected.version, 2u);
+  // Something recorded after the check: the pinned append is refused rather
+  // than slip past it.
+  ASSERT_TRUE(
+      Append("case-1", eventstore::ExpectedVersion::Any(), {"e3"}).ok());
+  EXPECT_EQ(store_->Append(std::move(prepared.append)).status().code(),
+            absl::StatusCode::kAborted);
+
+  // An append with no history rule keeps ANY.
+  PreparedAppend plain = PrepareAppend(
+      *store_, Request({MakeCaseEvent("e4", "Note", "{}")}), AppendLimits{});
+  ASSERT_TRUE(plain.status.ok());
+  EXPECT_EQ(plain.append.expected.kind,
+            eventstore::ExpectedVersion::Kind::kAny);
+}
+
+}  // namespace
+}  // namespace casetrail::services
