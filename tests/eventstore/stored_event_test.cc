@@ -1,12 +1,15 @@
 #include "eventstore/stored_event.h"
 
 #include <cstdint>
+#include <fstream>
 #include <ostream>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/time/time.h"
 #include "eventstore/keys.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/case_events.h"
 
@@ -151,6 +154,48 @@ TEST(TimeConversionTest, ToProtoTimeCoversTheTimestampRange) {
   EXPECT_EQ(ToProtoTime(year_3000).seconds(), 32503680000);
   const absl::Time year_1600 = absl::FromUnixSeconds(-11676096000);
   EXPECT_EQ(ToProtoTime(year_1600).seconds(), -11676096000);
+}
+
+}  // namespace
+}  // namespace casetrail::eventstore
+
+namespace casetrail::eventstore {
+namespace {
+
+// Schema evolution: an event written by an older build (store format 1, before
+// typed payloads and the envelope fields that came with them) decodes with
+// every field it had, and re-encodes to exactly the bytes it was stored as, so
+// its leaf hash, and any proof of it, stay valid (tests/data/README.md).
+TEST(DecodeStoredEventTest, AnEventWrittenByAnOlderBuildStillDecodes) {
+  std::ifstream in(std::string(CASETRAIL_TEST_DATA_DIR) +
+                   "/format1_strategy_discussion.hex");
+  std::string hex;
+  ASSERT_TRUE(std::getline(in, hex)) << "missing test data";
+  const std::string bytes = absl::HexStringToBytes(hex);
+  ASSERT_FALSE(bytes.empty());
+
+  absl::StatusOr<casetrail::v1::RecordedEvent> decoded =
+      DecodeStoredEvent(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->position(), 2u);
+  EXPECT_EQ(decoded->stream_version(), 3u);
+  const casetrail::v1::CaseEvent& e = decoded->event();
+  EXPECT_EQ(e.event_id(), "demo-ns0001-003");
+  EXPECT_EQ(e.stream_id(), "case-NS-0001");
+  EXPECT_EQ(e.event_type(), "StrategyDiscussionHeld");
+  EXPECT_EQ(e.schema_version(), 1u);
+  EXPECT_EQ(e.recorded_by().user_id(), "cp-lwilliams");
+  ASSERT_TRUE(e.has_opaque());
+  EXPECT_THAT(e.opaque().data(), ::testing::HasSubstr("s47 enquiry to start"));
+  // Fields added since are simply absent.
+  EXPECT_EQ(e.jurisdiction(), casetrail::v1::JURISDICTION_UNSPECIFIED);
+  EXPECT_TRUE(e.child_ids().empty());
+  EXPECT_TRUE(decoded->GetReflection()->GetUnknownFields(*decoded).empty());
+  EXPECT_EQ(decoded->SerializeAsString(), bytes);
+  EXPECT_EQ(EncodeStoredEvent(decoded->position(), decoded->stream_version(),
+                              ToAbslTime(decoded->recorded_at()),
+                              e.SerializeAsString()),
+            bytes);
 }
 
 }  // namespace
