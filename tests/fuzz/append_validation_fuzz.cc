@@ -12,11 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "casetrail/v1/case_events.pb.h"
 #include "casetrail/v1/case_log.pb.h"
 #include "eventstore/keys.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "services/append_validation.h"
+#include "services/typed_validation.h"
 #include "tests/fuzz/fuzz_seeds.h"
 
 namespace {
@@ -25,6 +28,7 @@ using casetrail::services::AppendLimits;
 using casetrail::services::FieldViolation;
 using casetrail::services::ToStoreAppend;
 using casetrail::services::ValidateAppend;
+using casetrail::services::ValidateTypedEvent;
 using casetrail::v1::AppendEventsRequest;
 
 void CheckAccepted(const AppendEventsRequest& request,
@@ -61,6 +65,7 @@ void CheckAccepted(const AppendEventsRequest& request,
     FUZZ_CHECK(event.occurred_at().precision() !=
                casetrail::v1::TIME_PRECISION_UNSPECIFIED);
     FUZZ_CHECK(!event.recorded_by().user_id().empty());
+    FUZZ_CHECK(ValidateTypedEvent(event, static_cast<int>(i)).empty());
   }
 }
 
@@ -93,6 +98,29 @@ class Recipe {
   size_t size_;
   size_t pos_ = 0;
 };
+
+// A typed payload of a type the input picks, with the envelope and decision
+// fields the typed checks read also chosen by the input, so that fuzzed
+// requests reach those checks and some pass them.
+void SetTypedPayload(Recipe& r, casetrail::v1::CaseEvent& e) {
+  const google::protobuf::OneofDescriptor* payload =
+      casetrail::v1::CaseEvent::descriptor()->FindOneofByName("payload");
+  const google::protobuf::FieldDescriptor* field =
+      payload->field(r.Byte() % payload->field_count());
+  google::protobuf::Message* m = e.GetReflection()->MutableMessage(&e, field);
+  if (r.Bool()) e.set_event_type(field->message_type()->name());
+  e.set_jurisdiction(static_cast<casetrail::v1::Jurisdiction>(r.Byte() % 4));
+  const google::protobuf::FieldDescriptor* d =
+      m->GetDescriptor()->FindFieldByName("decision");
+  if (d != nullptr && r.Bool()) {
+    auto* decision = static_cast<casetrail::v1::Decision*>(
+        m->GetReflection()->MutableMessage(m, d));
+    decision->mutable_decided_by()->set_id(r.Pick({"mgr-1", "", " "}));
+    decision->mutable_decided_by()->set_authority_level(
+        static_cast<casetrail::v1::AuthorityLevel>(r.Byte() % 9));
+    decision->set_rationale(r.Pick({"reasons", "", " "}));
+  }
+}
 
 AppendEventsRequest FromRecipe(Recipe& r) {
   static const std::vector<std::string> kStreams = {"case-1",
@@ -138,6 +166,8 @@ AppendEventsRequest FromRecipe(Recipe& r) {
     if (r.Byte() % 4 != 0) e->mutable_recorded_by()->set_user_id(r.Pick(kIds));
     if (r.Bool()) {
       e->mutable_opaque()->set_data(std::string(r.Byte() * 2, 'p'));
+    } else if (r.Bool()) {
+      SetTypedPayload(r, *e);
     }
   }
   return request;
@@ -176,6 +206,25 @@ std::vector<std::string> FuzzSeeds() {
   seeds.push_back(request.SerializeAsString());
   request.mutable_events(0)->clear_occurred_at();
   request.mutable_events(1)->set_event_id("evt-2");
+  seeds.push_back(request.SerializeAsString());
+  // A valid typed event (rule 3), for mutations to break.
+  request.mutable_events(0)->mutable_occurred_at()->mutable_time()->set_seconds(
+      1709285400);
+  request.mutable_events(0)->mutable_occurred_at()->set_precision(
+      casetrail::v1::TIME_PRECISION_DAY);
+  request.mutable_events(1)->set_event_id("evt-1");
+  auto* typed = request.mutable_events(2);
+  typed->set_event_type("AssessmentExtensionDecided");
+  typed->set_jurisdiction(casetrail::v1::JURISDICTION_ENGLAND);
+  auto* extension = typed->mutable_assessment_extension_decided();
+  extension->mutable_decision()->mutable_decided_by()->set_id("sm-1");
+  extension->mutable_decision()->mutable_decided_by()->set_authority_level(
+      casetrail::v1::AUTHORITY_LEVEL_SERVICE_MANAGER);
+  extension->mutable_decision()->set_rationale("specialist report awaited");
+  extension->set_outcome(casetrail::v1::EXTENSION_OUTCOME_APPROVED);
+  extension->mutable_new_target_date()->set_year(2024);
+  extension->mutable_new_target_date()->set_month(5);
+  extension->mutable_new_target_date()->set_day(1);
   seeds.push_back(request.SerializeAsString());
   return seeds;
 }
