@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include "absl/flags/flag.h"
@@ -18,6 +19,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "casetrail/v1/case_log.grpc.pb.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/util/json_util.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -81,6 +84,39 @@ std::string FormatOccurred(const casetrail::v1::OccurredAt& at) {
   }
 }
 
+// A typed payload as one line of proto JSON, without its Decision (who
+// decided and why do not fit a column; --json shows them), unless that is all
+// it holds.
+std::string TypedPayloadJson(const casetrail::v1::CaseEvent& e) {
+  const google::protobuf::FieldDescriptor* field =
+      casetrail::v1::CaseEvent::descriptor()->FindFieldByNumber(
+          e.payload_case());
+  if (field == nullptr ||
+      field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
+    return "";
+  }
+  const google::protobuf::Message& payload =
+      e.GetReflection()->GetMessage(e, field);
+  std::unique_ptr<google::protobuf::Message> shown(payload.New());
+  shown->CopyFrom(payload);
+  const google::protobuf::FieldDescriptor* decision =
+      shown->GetDescriptor()->FindFieldByName("decision");
+  if (decision != nullptr &&
+      decision->message_type() == casetrail::v1::Decision::descriptor()) {
+    shown->GetReflection()->ClearField(shown.get(), decision);
+  }
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string text;
+  if (!google::protobuf::util::MessageToJsonString(*shown, &text, options)
+           .ok() ||
+      text == "{}") {
+    text.clear();
+    (void)google::protobuf::util::MessageToJsonString(payload, &text, options);
+  }
+  return text;
+}
+
 std::string Summary(const casetrail::v1::CaseEvent& e, size_t width) {
   std::string text;
   if (e.has_opaque()) {
@@ -88,6 +124,8 @@ std::string Summary(const casetrail::v1::CaseEvent& e, size_t width) {
                ? e.opaque().data()
                : absl::StrCat("(", e.opaque().data().size(), " bytes ",
                               e.opaque().content_type(), ")");
+  } else {
+    text = TypedPayloadJson(e);
   }
   for (char& c : text) {
     if (c == '\n' || c == '\t') c = ' ';

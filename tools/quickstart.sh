@@ -15,7 +15,8 @@ listen=${CASETRAIL_LISTEN:-127.0.0.1:50051}
 mkdir -p "$data"
 "$build/services/casetraild" --data_dir="$data" --listen="$listen" &
 server=$!
-trap 'kill -TERM $server 2>/dev/null; wait $server' INT TERM
+# Stop the server however this script ends (Ctrl-C, or a failed step below).
+trap 'kill -TERM $server 2>/dev/null; wait $server' INT TERM EXIT
 
 cli=("$build/tools/casetrail" --server="$listen")
 for _ in $(seq 1 100); do
@@ -24,7 +25,10 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 echo "quickstart: loading the fictional demo case"
-"${cli[@]}" append "$root/tools/demo/demo_case.json"
+if ! "${cli[@]}" append "$root/tools/demo/demo_case.json"; then
+  echo "quickstart: the demo case was not loaded (see above). If $data holds an older demo," \
+    "stop here, remove it and run again; the server keeps serving what it has." >&2
+fi
 # The log's public key, for `casetrail verify --key=.casetrail/log.vkey` (docs/integrity.md). In a
 # real deployment an auditor gets it from the operator, not from the server being audited.
 "${cli[@]}" key show --key_file="$data/checkpoint_signing.key" --json |
