@@ -34,6 +34,7 @@ constexpr absl::string_view kRule10 = "rule 10 [GH]";
 constexpr absl::string_view kRule15 = "rule 15 [CTSA36][CDG23]";
 constexpr absl::string_view kRule16 = "rule 16 [CTSA36][WEST]";
 constexpr absl::string_view kRule20 = "rule 20 [ISA24][DPA-S1]";
+constexpr absl::string_view kRule23 = "rule 23 [CHR]";
 
 // A rationale of spaces records no reason, so it counts as missing.
 bool IsBlank(absl::string_view s) {
@@ -399,6 +400,19 @@ std::vector<FieldViolation> ValidateTypedEvent(const CaseEvent& event,
     envelope.Add("jurisdiction", kTypedEvent,
                  "required: ENGLAND or WALES, whose law and procedure the "
                  "rules come from");
+  }
+  // A chronology says where each entry's information came from.
+  const casetrail::v1::Source& source = event.source();
+  if (source.provenance() != casetrail::v1::Source::PROVENANCE_FIRST_HAND &&
+      source.provenance() != casetrail::v1::Source::PROVENANCE_REPORTED) {
+    envelope.Add("source.provenance", kRule23,
+                 "the source is recorded: FIRST_HAND (the recorder saw or "
+                 "heard it) or REPORTED (they were told)");
+  } else if (source.provenance() ==
+                 casetrail::v1::Source::PROVENANCE_REPORTED &&
+             IsBlank(source.informant())) {
+    envelope.Add("source.informant", kRule23,
+                 "reported information names who gave it");
   }
 
   Violations v(absl::StrCat(path, ".", field->name()), out);

@@ -216,6 +216,8 @@ std::vector<std::string> FuzzSeeds() {
   auto* typed = request.mutable_events(2);
   typed->set_event_type("AssessmentExtensionDecided");
   typed->set_jurisdiction(casetrail::v1::JURISDICTION_ENGLAND);
+  typed->mutable_source()->set_provenance(
+      casetrail::v1::Source::PROVENANCE_FIRST_HAND);
   auto* extension = typed->mutable_assessment_extension_decided();
   extension->mutable_decision()->mutable_decided_by()->set_id("sm-1");
   extension->mutable_decision()->mutable_decided_by()->set_authority_level(

@@ -33,6 +33,8 @@ CaseEvent Typed(const std::string& id, const std::string& type) {
   CaseEvent e = MakeCaseEvent(id, type, "{}");
   e.clear_opaque();
   e.set_jurisdiction(casetrail::v1::JURISDICTION_ENGLAND);
+  e.mutable_source()->set_provenance(
+      casetrail::v1::Source::PROVENANCE_FIRST_HAND);
   return e;
 }
 

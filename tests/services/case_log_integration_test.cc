@@ -481,16 +481,19 @@ namespace {
 // A correction of an event the case does not hold: FAILED_PRECONDITION with
 // the field violation, over both append RPCs, and nothing written.
 TEST_F(CaseLogIntegrationTest, CorrectionOfAnEventNotInTheCaseIsRefused) {
-  MustAppend(MakeAppendRequest("case-h1", ExpectedVersion::KIND_NO_STREAM,
-                               {MakeCaseEvent("h1-e1", "ContactReceived",
-                                              R"({"concern": "bruise"})")}));
-  MustAppend(MakeAppendRequest("case-h2", ExpectedVersion::KIND_NO_STREAM,
-                               {MakeCaseEvent("h2-e1", "ContactReceived",
-                                              R"({"concern": "other child"})")}));
+  MustAppend(MakeAppendRequest(
+      "case-h1", ExpectedVersion::KIND_NO_STREAM,
+      {MakeCaseEvent("h1-e1", "ContactReceived", R"({"concern": "bruise"})")}));
+  MustAppend(
+      MakeAppendRequest("case-h2", ExpectedVersion::KIND_NO_STREAM,
+                        {MakeCaseEvent("h2-e1", "ContactReceived",
+                                       R"({"concern": "other child"})")}));
   auto correction = [](const std::string& id, const std::string& target) {
     CaseEvent e = MakeCaseEvent(id, "RecordCorrected", "{}");
     e.clear_opaque();
     e.set_jurisdiction(casetrail::v1::JURISDICTION_ENGLAND);
+    e.mutable_source()->set_provenance(
+        casetrail::v1::Source::PROVENANCE_FIRST_HAND);
     auto* c = e.mutable_record_corrected();
     c->set_target_event_id(target);
     c->set_field_path("opaque.data");
@@ -506,14 +509,15 @@ TEST_F(CaseLogIntegrationTest, CorrectionOfAnEventNotInTheCaseIsRefused) {
   const uint64_t before = LogSize();
   // h2-e1 exists, but in another case.
   AppendEventsResponse response;
-  grpc::Status status = client_->Append(
-      MakeAppendRequest("case-h1", ExpectedVersion::KIND_ANY,
-                        {correction("h1-fix", "h2-e1")}),
-      &response);
+  grpc::Status status =
+      client_->Append(MakeAppendRequest("case-h1", ExpectedVersion::KIND_ANY,
+                                        {correction("h1-fix", "h2-e1")}),
+                      &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
       << status.error_message();
-  EXPECT_THAT(BadRequestFields(status),
-              Optional(ElementsAre("events[0].record_corrected.target_event_id")));
+  EXPECT_THAT(
+      BadRequestFields(status),
+      Optional(ElementsAre("events[0].record_corrected.target_event_id")));
   EXPECT_EQ(LogSize(), before);
 
   // The same correction in its own case is recorded; the original stays.

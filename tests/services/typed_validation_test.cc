@@ -67,6 +67,8 @@ CaseEvent Typed(const std::string& type) {
   CaseEvent e = MakeCaseEvent("evt-1", type);
   e.clear_opaque();
   e.set_jurisdiction(casetrail::v1::JURISDICTION_ENGLAND);
+  e.mutable_source()->set_provenance(
+      casetrail::v1::Source::PROVENANCE_FIRST_HAND);
   return e;
 }
 
@@ -445,6 +447,18 @@ std::vector<Broken> BrokenEvents() {
               e.set_jurisdiction(static_cast<Jurisdiction>(3));
             }),
        "events[2].jurisdiction", kTyped},
+      // Rule 23: where the information came from.
+      {"no provenance",
+       With(ReferralDecided(), [](CaseEvent& e) { e.clear_source(); }),
+       "events[2].source.provenance", "rule 23 [CHR]"},
+      {"reported without the informant",
+       With(ReferralDecided(),
+            [](CaseEvent& e) {
+              e.mutable_source()->set_provenance(
+                  casetrail::v1::Source::PROVENANCE_REPORTED);
+              e.mutable_source()->set_informant("  ");
+            }),
+       "events[2].source.informant", "rule 23 [CHR]"},
       // Every decision event.
       {"no decision",
        With(ReferralDecided(),
