@@ -4,6 +4,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 
 namespace casetrail::services {
 namespace {
@@ -33,10 +35,21 @@ class CaseFacts {
  public:
   void Add(const CaseEvent& e) {
     event_ids_[e.event_id()] = true;
+    if (e.payload_case() == CaseEvent::kHouseholdMemberRecorded) {
+      const auto& member = e.household_member_recorded();
+      if (member.has_date_of_birth()) {
+        born_[member.person_id()] = member.date_of_birth();
+      }
+    }
     if (e.payload_case() == CaseEvent::kChannelConsentRecorded) {
       const auto& consent = e.channel_consent_recorded();
-      latest_consent_[consent.channel_case_id()] = {e.event_id(),
-                                                    consent.status()};
+      Consent& latest = latest_consent_[consent.channel_case_id()];
+      latest = {e.event_id(), consent.status(), consent.giver(), "", {}};
+      // The individual is the child the consent event concerns.
+      if (!e.child_ids().empty()) latest.individual = e.child_ids(0);
+      latest.on = absl::ToCivilDay(
+          absl::FromUnixSeconds(e.occurred_at().time().seconds()),
+          absl::UTCTimeZone());
       consent_events_[e.event_id()] = consent.channel_case_id();
     }
   }
@@ -62,11 +75,24 @@ class CaseFacts {
       return absl::StrCat("no consent is recorded for Channel case ",
                           plan.channel_case_id());
     }
-    if (latest->second.status != casetrail::v1::CONSENT_STATUS_GIVEN) {
-      return absl::StrCat(
-          "the latest consent recorded for Channel case ",
-          plan.channel_case_id(), " (event ", latest->second.event_id, ") is ",
-          casetrail::v1::ConsentStatus_Name(latest->second.status));
+    const Consent& consent = latest->second;
+    if (consent.status != casetrail::v1::CONSENT_STATUS_GIVEN) {
+      return absl::StrCat("the latest consent recorded for Channel case ",
+                          plan.channel_case_id(), " (event ", consent.event_id,
+                          ") is ",
+                          casetrail::v1::ConsentStatus_Name(consent.status));
+    }
+    // Under 18, consent is a parent's or guardian's (s36(4)(b)). Decidable
+    // only when the case records the individual's date of birth.
+    auto born = born_.find(consent.individual);
+    if (consent.giver == casetrail::v1::CHANNEL_CONSENT_GIVER_INDIVIDUAL &&
+        born != born_.end()) {
+      const int age = AgeOn(born->second, consent.on);
+      if (age < 18) {
+        return absl::StrCat("consent (event ", consent.event_id,
+                            ") was given by the individual, who was ", age,
+                            " then; under 18 a parent or guardian consents");
+      }
     }
     return "";
   }
@@ -75,7 +101,21 @@ class CaseFacts {
   struct Consent {
     std::string event_id;
     casetrail::v1::ConsentStatus status;
+    casetrail::v1::ChannelConsentGiver giver;
+    std::string individual;
+    absl::CivilDay on;
   };
+
+  static int AgeOn(const casetrail::v1::CivilDate& born, absl::CivilDay day) {
+    int age = static_cast<int>(day.year()) - born.year();
+    if (day.month() < born.month() ||
+        (day.month() == born.month() && day.day() < born.day())) {
+      --age;
+    }
+    return age;
+  }
+
+  absl::flat_hash_map<std::string, casetrail::v1::CivilDate> born_;
   absl::flat_hash_map<std::string, bool> event_ids_;
   absl::flat_hash_map<std::string, Consent> latest_consent_;
   absl::flat_hash_map<std::string, std::string> consent_events_;

@@ -4,7 +4,8 @@
 // The validation rules that depend on what a case already records (DOMAIN.md
 // section C, issue 4): a correction, annotation, dispute or retraction targets
 // an event of the same case; Channel support is agreed only with consent
-// recorded and not since withdrawn or refused (rule 16, CTSA 2015 s36(4)).
+// recorded and not since withdrawn or refused, and from a parent or guardian
+// when the individual was under 18 (rule 16, CTSA 2015 s36(4)).
 // A command that breaks one gets FAILED_PRECONDITION: what is missing is in
 // the case's history, not in the command.
 

@@ -164,6 +164,36 @@ TEST(CaseHistoryRulesTest, ChannelSupportNeedsConsentStillGiven) {
     EXPECT_THAT(violations[0].description, HasSubstr("rule 16"));
     EXPECT_THAT(violations[0].description, HasSubstr(c.reason));
   }
+  // Under 18, the individual's own consent is not enough (s36(4)(b)); the
+  // case records the date of birth of the individual the consent concerns.
+  CaseEvent born = Typed("hm", "HouseholdMemberRecorded");
+  born.mutable_household_member_recorded()->set_person_id("child-1");
+  auto* dob = born.mutable_household_member_recorded()->mutable_date_of_birth();
+  dob->set_year(2010);
+  dob->set_month(6);
+  dob->set_day(15);
+  auto own = [](const std::string& id, int64_t when) {
+    CaseEvent c = Consent(id, "ch-1", CONSENT_STATUS_GIVEN);
+    c.add_child_ids("child-1");
+    c.mutable_channel_consent_recorded()->set_giver(
+        casetrail::v1::CHANNEL_CONSENT_GIVER_INDIVIDUAL);
+    c.mutable_occurred_at()->mutable_time()->set_seconds(when);
+    return c;
+  };
+  // 14 June 2028: the day before the 18th birthday.
+  auto young = CheckAgainstHistory(Request({Plan("p", "ch-1")}),
+                                   History({born, own("c1", 1844553600)}));
+  ASSERT_EQ(young.size(), 1u);
+  EXPECT_THAT(young[0].description, HasSubstr("who was 17 then"));
+  // 15 June 2028: 18, the individual consents.
+  EXPECT_THAT(CheckAgainstHistory(Request({Plan("p", "ch-1")}),
+                                  History({born, own("c1", 1844640000)})),
+              IsEmpty());
+  // No date of birth recorded: not decidable, so not refused.
+  EXPECT_THAT(CheckAgainstHistory(Request({Plan("p", "ch-1")}),
+                                  History({own("c1", 1844553600)})),
+              IsEmpty());
+
   // Consent and the plan it allows in one append.
   EXPECT_THAT(
       CheckAgainstHistory(Request({Consent("c1", "ch-1", CONSENT_STATUS_GIVEN),
