@@ -3,6 +3,7 @@
 
 #include <signal.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -524,6 +525,100 @@ TEST_F(CaseLogIntegrationTest, CorrectionOfAnEventNotInTheCaseIsRefused) {
   MustAppend(MakeAppendRequest("case-h2", ExpectedVersion::KIND_ANY,
                                {correction("h2-fix", "h2-e1")}));
   EXPECT_EQ(LogSize(), before + 1);
+}
+
+}  // namespace
+}  // namespace casetrail
+
+namespace casetrail {
+namespace {
+
+// A typed event the server accepts, for the refusals below to break one rule
+// at a time.
+CaseEvent ValidExtension() {
+  CaseEvent e = MakeCaseEvent("ext-1", "AssessmentExtensionDecided", "{}");
+  e.clear_opaque();
+  e.set_jurisdiction(casetrail::v1::JURISDICTION_ENGLAND);
+  e.mutable_source()->set_provenance(
+      casetrail::v1::Source::PROVENANCE_FIRST_HAND);
+  auto* x = e.mutable_assessment_extension_decided();
+  x->mutable_decision()->mutable_decided_by()->set_id("sm-3");
+  x->mutable_decision()->mutable_decided_by()->set_authority_level(
+      casetrail::v1::AUTHORITY_LEVEL_SERVICE_MANAGER);
+  x->mutable_decision()->set_rationale(
+      "Paediatric report awaited; the child's views not yet gathered.");
+  x->set_outcome(casetrail::v1::EXTENSION_OUTCOME_APPROVED);
+  x->mutable_new_target_date()->set_year(2026);
+  x->mutable_new_target_date()->set_month(5);
+  x->mutable_new_target_date()->set_day(21);
+  return e;
+}
+
+// Each typed rule, through the real server: the refusal names the field and
+// the rule, and nothing of the append is written.
+TEST_F(CaseLogIntegrationTest, TypedRuleRefusalsNameTheRuleAndWriteNothing) {
+  struct Refusal {
+    std::string name;
+    std::function<void(CaseEvent&)> b;
+    std::string field;
+    std::string rule;
+  };
+  const std::vector<Refusal> refusals = {
+      {"type and payload disagree",
+       [](CaseEvent& e) { e.set_event_type("ExtensionDecided"); },
+       "events[0].event_type", "typed event"},
+      {"no jurisdiction", [](CaseEvent& e) { e.clear_jurisdiction(); },
+       "events[0].jurisdiction", "typed event"},
+      {"no source", [](CaseEvent& e) { e.clear_source(); },
+       "events[0].source.provenance", "rule 23 [CHR]"},
+      {"no rationale",
+       [](CaseEvent& e) {
+         e.mutable_assessment_extension_decided()
+             ->mutable_decision()
+             ->set_rationale(" ");
+       },
+       "events[0].assessment_extension_decided.decision.rationale", "rule 3"},
+      {"extension by a Team Manager",
+       [](CaseEvent& e) {
+         e.mutable_assessment_extension_decided()
+             ->mutable_decision()
+             ->mutable_decided_by()
+             ->set_authority_level(casetrail::v1::AUTHORITY_LEVEL_TEAM_MANAGER);
+       },
+       "events[0].assessment_extension_decided.decision.decided_by."
+       "authority_level",
+       "rule 3 [GLOSS][GH]"},
+      {"Channel referral from a school",
+       [](CaseEvent& e) {
+         e.set_event_type("ChannelReferralReceived");
+         e.mutable_channel_referral_received()->set_channel_case_id("CH-1");
+       },
+       "events[0].channel_referral_received.referred_by",
+       "rule 15 [CTSA36][CDG23]"},
+  };
+  // The valid event is accepted, in a case of its own.
+  MustAppend(MakeAppendRequest("case-rules-ok", ExpectedVersion::KIND_ANY,
+                               {ValidExtension()}));
+  const uint64_t before = LogSize();
+  for (const Refusal& r : refusals) {
+    CaseEvent e = ValidExtension();
+    e.set_event_id("ext-" + r.name);
+    r.b(e);
+    AppendEventsResponse response;
+    grpc::Status status = client_->Append(
+        MakeAppendRequest("case-rules", ExpectedVersion::KIND_ANY,
+                          {MakeCaseEvent("note-" + r.name, "Note", "{}"), e}),
+        &response);
+    // The broken event is second: its index shows in the path.
+    std::string field = r.field;
+    field.replace(field.find("events[0]"), 9, "events[1]");
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << r.name;
+    EXPECT_THAT(BadRequestFields(status), Optional(::testing::Contains(field)))
+        << r.name << ": " << ToString(status);
+    EXPECT_THAT(status.error_message(), HasSubstr(r.rule)) << r.name;
+  }
+  EXPECT_EQ(LogSize(), before);
 }
 
 }  // namespace
