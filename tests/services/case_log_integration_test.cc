@@ -14,13 +14,18 @@
 #include "absl/time/clock.h"
 #include "casetrail/v1/case_log.grpc.pb.h"
 #include "eventstore/event_store.h"
+#include "eventstore/keys.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "tests/testing/case_events.h"
 #include "tests/testing/case_log_client.h"
+#include "tests/testing/event_store_fixture.h"
 #include "tests/testing/malformed_appends.h"
 #include "tests/testing/server_process.h"
 
@@ -619,6 +624,83 @@ TEST_F(CaseLogIntegrationTest, TypedRuleRefusalsNameTheRuleAndWriteNothing) {
     EXPECT_THAT(status.error_message(), HasSubstr(r.rule)) << r.name;
   }
   EXPECT_EQ(LogSize(), before);
+}
+
+}  // namespace
+}  // namespace casetrail
+
+namespace casetrail {
+namespace {
+
+// A hole older than the events the server checks at start: the server starts,
+// and a subscription that reaches the hole ends with DATA_LOSS naming the
+// position rather than skip it.
+TEST_F(CaseLogIntegrationTest, SubscribeOnADamagedLogEndsWithDataLoss) {
+  for (int a = 0; a < 10; ++a) {
+    std::vector<CaseEvent> events;
+    for (int i = 0; i < 10; ++i) {
+      events.push_back(MakeCaseEvent(absl::StrCat("hole-", a, "-", i),
+                                     "ContactReceived", "{}"));
+    }
+    MustAppend(MakeAppendRequest("case-hole", ExpectedVersion::KIND_ANY,
+                                 std::move(events)));
+  }
+  client_.reset();
+  ASSERT_EQ(server_->Stop(), 0) << server_->StderrText();
+  casetrail::testing::EditRocksDb(
+      dir_.path(),
+      [](rocksdb::DB* db, casetrail::testing::ColumnFamilies& cfs) {
+        ASSERT_TRUE(
+            db->Delete({}, cfs.at("events"), eventstore::EventKey(4)).ok());
+      });
+  StartServer();
+
+  grpc::ClientContext context;
+  auto reader = client_->stub().Subscribe(&context, v1::SubscribeRequest());
+  v1::SubscribeResponse message;
+  int delivered = 0;
+  while (reader->Read(&message)) delivered += message.events_size();
+  const grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DATA_LOSS)
+      << ToString(status);
+  EXPECT_THAT(status.error_message(), HasSubstr("position 4"));
+  // Never past the hole.
+  EXPECT_LE(delivered, 4);
+}
+
+}  // namespace
+}  // namespace casetrail
+
+namespace casetrail {
+namespace {
+
+// ReadCaseStream and ReadLog are raw methods (they parse their request
+// themselves): bytes that are not their request message are INVALID_ARGUMENT.
+// The generated stub cannot send such bytes, so this uses the generic stub.
+TEST_F(CaseLogIntegrationTest, RawReadsRefuseBytesThatDoNotParse) {
+  grpc::GenericStub stub(grpc::CreateChannel(
+      server_->address(), grpc::InsecureChannelCredentials()));
+  // Field 1 as a length-delimited string whose length runs past the end.
+  const std::string garbage("\x0a\x7f\x01", 3);
+  for (const char* method : {"/casetrail.v1.CaseLog/ReadCaseStream",
+                             "/casetrail.v1.CaseLog/ReadLog"}) {
+    grpc::Slice slice(garbage);
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    grpc::ClientContext context;
+    absl::Notification done;
+    grpc::Status status;
+    stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                   [&](grpc::Status s) {
+                     status = std::move(s);
+                     done.Notify();
+                   });
+    done.WaitForNotification();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << method << ": " << ToString(status);
+    // The service's own refusal, not gRPC's.
+    EXPECT_THAT(status.error_message(), HasSubstr("cannot parse")) << method;
+  }
 }
 
 }  // namespace
