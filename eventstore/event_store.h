@@ -49,6 +49,10 @@ struct StoreOptions {
   // ... and at most this many bytes of proposed events (default 16 MiB). A
   // single append larger than either bound is still committed, alone.
   size_t max_group_bytes = 16 << 20;
+  // Most stream heads the writer keeps in memory (default 262144, about 20 MB
+  // for typical ids). The cache is dropped when it grows past this and refills
+  // from the `stream_meta` column family, which holds every head.
+  size_t max_cached_stream_heads = 1 << 18;
   // Source of recorded_at. Default (null): Clock::System(). Not owned; must
   // outlive the store.
   Clock* clock = nullptr;

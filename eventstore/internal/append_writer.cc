@@ -180,6 +180,11 @@ void EventStore::Impl::CommitGroup(std::vector<PendingAppend> pending) {
         next_position_ = group.next_position;
         last_recorded_at_ = group.recorded_at;
         frontier_ = std::move(group.frontier);
+        if (stream_heads_.size() + group.stream_heads.size() >
+            options_.max_cached_stream_heads) {
+          // A cache of committed `stream_meta`, so dropping it loses nothing.
+          stream_heads_.clear();
+        }
         for (auto& [stream, head] : group.stream_heads) {
           stream_heads_[stream] = head;
         }

@@ -516,3 +516,36 @@ TEST_F(EventStoreTest, MalformedAppendsAreInvalidArgumentAndWriteNothing) {
 
 }  // namespace
 }  // namespace casetrail::eventstore
+
+namespace casetrail::eventstore {
+namespace {
+
+// With a stream-head cache of two, heads are dropped and reloaded from
+// `stream_meta` over and over; versions and expected-version checks stay
+// exact.
+TEST_F(EventStoreTest, StreamHeadsStayExactWhenTheCacheIsDropped) {
+  store_.reset();
+  StoreOptions options;
+  options.path = path();
+  options.max_cached_stream_heads = 2;
+  absl::StatusOr<std::unique_ptr<EventStore>> store = EventStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  store_ = *std::move(store);
+  for (int round = 1; round <= 3; ++round) {
+    for (int s = 0; s < 5; ++s) {
+      const std::string stream = absl::StrCat("case-", s);
+      absl::StatusOr<AppendResult> r =
+          Append(stream, ExpectedVersion::Exact(round - 1),
+                 {absl::StrCat(stream, "-", round)});
+      ASSERT_TRUE(r.ok()) << stream << " round " << round << ": " << r.status();
+      EXPECT_EQ(r->stream_version, static_cast<uint64_t>(round));
+    }
+  }
+  // A stale expectation is still refused after its head was dropped.
+  EXPECT_EQ(
+      Append("case-0", ExpectedVersion::Exact(2), {"late"}).status().code(),
+      absl::StatusCode::kAborted);
+}
+
+}  // namespace
+}  // namespace casetrail::eventstore
