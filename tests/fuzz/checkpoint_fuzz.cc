@@ -34,7 +34,6 @@ struct Fixture {
   std::string event0 = "event zero";
   std::string event1 = "event one";
   std::string note;
-  std::string proof_json;
 
   Fixture() {
     using casetrail::eventstore::LeafHash;
