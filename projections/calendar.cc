@@ -1,11 +1,9 @@
 #include "projections/calendar.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "projections/config_file.h"
 
 namespace casetrail::projections {
 
@@ -75,17 +73,10 @@ absl::StatusOr<WorkingDayCalendar> WorkingDayCalendar::FromGovUkJson(
 
 absl::StatusOr<WorkingDayCalendar> WorkingDayCalendar::FromFile(
     const std::string& path, absl::string_view division) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  absl::StatusOr<WorkingDayCalendar> calendar =
-      FromGovUkJson(text.str(), division);
-  if (!calendar.ok()) {
-    return absl::Status(calendar.status().code(),
-                        absl::StrCat(path, ": ", calendar.status().message()));
-  }
-  return calendar;
+  return ParseConfigFile<WorkingDayCalendar>(
+      path, [division](absl::string_view json) {
+        return FromGovUkJson(json, division);
+      });
 }
 
 const WorkingDayCalendar& WorkingDayCalendar::Default() {

@@ -1,15 +1,14 @@
 #include "projections/timescales.h"
 
 #include <algorithm>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "projections/config_file.h"
 
 namespace casetrail::projections {
 
@@ -114,16 +113,7 @@ absl::StatusOr<TimescaleRules> TimescaleRules::FromText(
 
 absl::StatusOr<TimescaleRules> TimescaleRules::FromFile(
     const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  absl::StatusOr<TimescaleRules> rules = FromText(text.str());
-  if (!rules.ok()) {
-    return absl::Status(rules.status().code(),
-                        absl::StrCat(path, ": ", rules.status().message()));
-  }
-  return rules;
+  return ParseConfigFile<TimescaleRules>(path, &TimescaleRules::FromText);
 }
 
 const TimescaleRules& TimescaleRules::Default() {

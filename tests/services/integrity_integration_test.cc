@@ -45,6 +45,7 @@ using casetrail::testing::BadRequestFields;
 using casetrail::testing::CaseLogClient;
 using casetrail::testing::MakeAppendRequest;
 using casetrail::testing::MakeCaseEvent;
+using casetrail::testing::ReadWholeFile;
 using casetrail::testing::ServerProcess;
 using casetrail::testing::TempDir;
 using casetrail::testing::ToString;
@@ -101,13 +102,6 @@ void WriteFileWithMode(const std::string& path, const std::string& text,
             static_cast<ssize_t>(text.size()));
   ASSERT_EQ(fchmod(fd, mode), 0);
   ASSERT_EQ(close(fd), 0);
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
 }
 
 // How a casetraild that was meant not to start ended: its exit code and its
@@ -282,7 +276,7 @@ TEST_F(IntegrityIntegrationTest, FirstStartCreatesTheKeyAndAnEmptyCheckpoint) {
   struct stat st;
   ASSERT_EQ(stat(key_file.c_str(), &st), 0) << key_file;
   EXPECT_EQ(st.st_mode & 07777, 0600u);
-  const std::string key_text = ReadFile(key_file);
+  const std::string key_text = ReadWholeFile(key_file);
 
   // Issued at start: the latest exists before anything asked for one.
   GetCheckpointResponse first = Latest();
@@ -300,7 +294,7 @@ TEST_F(IntegrityIntegrationTest, FirstStartCreatesTheKeyAndAnEmptyCheckpoint) {
   StartServer();
   GetCheckpointResponse after_restart = Latest();
   EXPECT_EQ(after_restart.verifier_key(), first.verifier_key());
-  EXPECT_EQ(ReadFile(key_file), key_text);
+  EXPECT_EQ(ReadWholeFile(key_file), key_text);
   // The size-0 checkpoint of the first run still opens with the key served now.
   GetCheckpointResponse kept = AtSize(0);
   EXPECT_EQ(kept.checkpoint().signed_note(), first.checkpoint().signed_note());

@@ -38,6 +38,11 @@ class TempDir {
   std::string path_;
 };
 
+// The whole of a file (binary); a test failure if it cannot be read.
+std::string ReadWholeFile(const std::string& path);
+// Replaces `path` with `text`; a fatal test failure if it cannot be written.
+void WriteWholeFile(const std::string& path, const std::string& text);
+
 // The casetraild binary to test: $CASETRAILD if set (to test another build or
 // an installed binary), else the one this build produced (CASETRAILD_PATH).
 std::string CasetraildPath();

@@ -55,10 +55,12 @@ using casetrail::testing::Describe;
 using casetrail::testing::EditRocksDb;
 using casetrail::testing::MakeAppendRequest;
 using casetrail::testing::MakeCaseEvent;
+using casetrail::testing::ReadWholeFile;
 using casetrail::testing::RunCasetrail;
 using casetrail::testing::ServerProcess;
 using casetrail::testing::TempDir;
 using casetrail::testing::ToString;
+using casetrail::testing::WriteWholeFile;
 using casetrail::v1::ExpectedVersion;
 using eventstore::Checkpoint;
 using eventstore::EventKey;
@@ -69,21 +71,6 @@ using ::testing::Not;
 
 // casetraild's default --log_origin, which names its generated key.
 constexpr char kOrigin[] = "casetrail.local/log";
-
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot read " << path;
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void WriteWholeFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  ASSERT_TRUE(out.good()) << "cannot write " << path;
-}
 
 std::string Bytes(const MerkleHash& hash) {
   return std::string(reinterpret_cast<const char*>(hash.data()), hash.size());

@@ -39,9 +39,11 @@ namespace {
 
 using casetrail::testing::CliResult;
 using casetrail::testing::Describe;
+using casetrail::testing::ReadWholeFile;
 using casetrail::testing::RunCasetrail;
 using casetrail::testing::ServerProcess;
 using casetrail::testing::TempDir;
+using casetrail::testing::WriteWholeFile;
 using casetrail::v1::CaseEvent;
 using casetrail::v1::RecordedEvent;
 using google::protobuf::Value;
@@ -67,21 +69,6 @@ constexpr const char* kRequiredTypes[] = {
     "VulnerabilityAssessed", "ChannelConsentRecorded", "ChannelPanelHeld",
     "SupportPlanAgreed", "InterventionDelivered", "ChannelExited",
     "CaseClosed"};
-
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot read " << path;
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void WriteWholeFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  ASSERT_TRUE(out.good()) << "cannot write " << path;
-}
 
 // One append of the demo file, as the file states it.
 struct DemoAppend {
