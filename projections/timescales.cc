@@ -9,6 +9,7 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "projections/config_file.h"
+#include "projections/payload_fields.h"
 
 namespace casetrail::projections {
 
@@ -73,6 +74,41 @@ absl::Status CheckRule(const TimescaleRule& rule, int index) {
       !IsValidCondition(rule.met_when())) {
     return absl::InvalidArgumentError(absl::StrCat(
         name, ": a condition must be \"<field>=<VALUE>\" without spaces"));
+  }
+  // The events must be typed payloads, and every field a rule reads must be
+  // one the payload has.
+  const auto* trigger = PayloadDescriptor(rule.trigger_event());
+  const auto* met_by = PayloadDescriptor(rule.met_by_event());
+  if (trigger == nullptr || met_by == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, ": no typed event type \"",
+        trigger == nullptr ? rule.trigger_event() : rule.met_by_event(),
+        "\""));
+  }
+  auto field_of = [](absl::string_view condition) {
+    return condition.substr(0, condition.find('='));
+  };
+  struct Check {
+    const google::protobuf::Descriptor* type;
+    absl::string_view setting;
+    absl::string_view field;
+    bool scalar;
+  };
+  const Check checks[] = {
+      {trigger, "trigger_when", field_of(rule.trigger_when()), true},
+      {met_by, "met_when", field_of(rule.met_when()), true},
+      {trigger, "trigger_date_field", rule.trigger_date_field(), false},
+      {trigger, "key_field", rule.key_field(), true},
+      {met_by, "key_field", rule.key_field(), true},
+  };
+  for (const Check& check : checks) {
+    if (!check.field.empty() &&
+        !HasReadableField(*check.type, check.field, check.scalar)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          name, ": ", check.setting, " names \"", check.field,
+          "\", which is not a ", check.scalar ? "scalar" : "date",
+          " field of ", check.type->name()));
+    }
   }
   return absl::OkStatus();
 }
