@@ -775,10 +775,18 @@ void Folder::Payload() {
           *episode.mutable_closed_on() = ToDate(day_);
         }
       }
-      // Work not yet due when the case closed is no longer needed; a
-      // deadline already missed stays missed.
+      // Casework not yet due when the case closed is no longer needed; a
+      // deadline already missed stays missed. Reviews after a Channel exit, a
+      // serious incident's rapid review and a subject access request outlive
+      // the case.
       CloseOpenDeadlines(/*superseded=*/false, "the case was closed",
                          [&](const v1::Deadline& d) {
+                           if (d.trigger_event_type() == "ChannelExited" ||
+                               d.trigger_event_type() ==
+                                   "SeriousIncidentNotified" ||
+                               d.trigger_event_type() == "SARProcessed") {
+                             return false;
+                           }
                            return !HasDate(d.due()) ||
                                   FromDate(d.due()) >= day_;
                          });

@@ -3,11 +3,11 @@
 
 // The read models' own RocksDB (DATA_DIR/readmodels by default), apart from
 // the log: everything in it can be rebuilt from the log. Keys:
-//   "m/" case_id                      -> CaseModel (deterministic bytes)
-//   "c/" case_id 0x00 ChronologyKey   -> ChronologyEntry
-//   "x/" child_id 0x00 case_id        -> "" (the cases a child appears in)
-//   "meta/checkpoint"                 -> u64 big-endian: events below it are folded
-//   "meta/fingerprint"                -> FoldConfig::Fingerprint() it was built with
+//   "m/" case_id                     CaseModel (deterministic bytes)
+//   "c/" case_id 0x00 ChronologyKey  ChronologyEntry
+//   "x/" child_id 0x00 case_id       "" (the cases a child appears in)
+//   "meta/checkpoint"                u64 big-endian: events below are folded
+//   "meta/fingerprint"               the FoldConfig::Fingerprint() used
 // Every Commit writes the changed models, the new entries and the checkpoint
 // in one WriteBatch, so the models always match their checkpoint.
 //

@@ -18,6 +18,10 @@
 
 ABSL_FLAG(std::string, data_dir, "data",
           "Directory of the embedded event store; created if missing.");
+ABSL_FLAG(std::string, readmodel_dir, "",
+          "The read models' database (chronologies, case state); default "
+          "DATA_DIR/readmodels. Rebuilt from the log when missing or built "
+          "with other timescale rules.");
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "Address to listen on (host:port; port 0 picks a free port).");
 ABSL_FLAG(int, max_message_bytes, 8 << 20,
@@ -90,6 +94,7 @@ int main(int argc, char** argv) {
   options.checkpoint_interval = absl::GetFlag(FLAGS_checkpoint_interval);
   options.bank_holidays_file = absl::GetFlag(FLAGS_bank_holidays_file);
   options.timescale_rules_file = absl::GetFlag(FLAGS_timescale_rules_file);
+  options.readmodel_dir = absl::GetFlag(FLAGS_readmodel_dir);
   if (options.limits.max_append_bytes >=
       static_cast<size_t>(options.max_message_bytes)) {
     Log("--max_append_bytes must be below --max_message_bytes");
@@ -111,6 +116,9 @@ int main(int argc, char** argv) {
                    " rules), bank holidays ",
                    (*server)->calendar().first_year().year(), "-",
                    (*server)->calendar().last_year().year()));
+  Log(absl::StrCat("read models at position ", (*server)->runner().checkpoint(),
+                   " of ", (*server)->store().LogSize(),
+                   "; following the log (casetrail projections status)"));
   // Last, because it says the server is ready: tests and scripts wait for it.
   Log(absl::StrCat("listening on ", host, ":", (*server)->port(), ", data dir ",
                    options.data_dir, ", log size ",

@@ -47,6 +47,24 @@ absl::StatusOr<std::unique_ptr<CasetrailServer>> CasetrailServer::Start(
   if (options.checkpoint_interval > absl::ZeroDuration()) {
     server->checkpointer_->StartInterval(options.checkpoint_interval, nullptr);
   }
+  server->fold_config_.calendar = &*server->calendar_;
+  server->fold_config_.rules = &*server->timescale_rules_;
+  server->fold_config_.zone = projections::FoldConfig::Default().zone;
+  ASSIGN_OR_RETURN(
+      server->read_model_,
+      projections::ReadModelStore::Open(options.readmodel_dir.empty()
+                                            ? options.data_dir + "/readmodels"
+                                            : options.readmodel_dir,
+                                        server->fold_config_.Fingerprint()));
+  ASSIGN_OR_RETURN(server->runner_,
+                   projections::ProjectionRunner::Start(
+                       server->store_.get(), server->read_model_.get(),
+                       server->fold_config_));
+  server->query_engine_ = std::make_unique<projections::QueryEngine>(
+      server->store_.get(), server->read_model_.get(), server->runner_.get(),
+      server->fold_config_);
+  server->queries_service_ =
+      std::make_unique<CaseQueriesService>(server->query_engine_.get());
   server->service_ =
       std::make_unique<CaseLogService>(server->store_.get(), options.limits);
   server->integrity_service_ = std::make_unique<IntegrityService>(
@@ -61,6 +79,7 @@ absl::StatusOr<std::unique_ptr<CasetrailServer>> CasetrailServer::Start(
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->integrity_service_.get());
+  builder.RegisterService(server->queries_service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(
@@ -82,6 +101,9 @@ void CasetrailServer::Stop() {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
     server_->Wait();
   }
+  // Finish a rebuild in progress, then stop following the log.
+  if (queries_service_ != nullptr) queries_service_->WaitForRebuild();
+  if (runner_ != nullptr) runner_->Stop();
   if (checkpointer_ != nullptr) {
     checkpointer_->Stop();
     // The log as it stands at stop is covered by a checkpoint. A failure here

@@ -11,9 +11,14 @@
 #include "eventstore/event_store.h"
 #include "grpcpp/server.h"
 #include "projections/calendar.h"
+#include "projections/case_fold.h"
+#include "projections/queries.h"
+#include "projections/read_model.h"
+#include "projections/runner.h"
 #include "projections/timescales.h"
 #include "services/append_validation.h"
 #include "services/case_log_service.h"
+#include "services/case_queries_service.h"
 #include "services/integrity_service.h"
 
 namespace casetrail::services {
@@ -44,10 +49,15 @@ struct ServerOptions {
   // Timescale rules (protobuf text format, proto/casetrail/v1/rules.proto);
   // empty means the set shipped with the build.
   std::string timescale_rules_file;
+  // The read models' database (projections/read_model.h); empty means
+  // data_dir/readmodels. Everything in it is rebuilt from the log when
+  // missing, or when built with other rules or another fold version.
+  std::string readmodel_dir;
 };
 
 // The casetraild process minus flags and signals: the event store, its
-// checkpointer, the CaseLog and LogIntegrity services, health and reflection.
+// checkpointer, the projection runner and its read models, the CaseLog,
+// CaseQueries and LogIntegrity services, health and reflection.
 // Thread-safe; Stop() is idempotent.
 class CasetrailServer {
  public:
@@ -67,6 +77,7 @@ class CasetrailServer {
   const projections::TimescaleRules& timescale_rules() const {
     return *timescale_rules_;
   }
+  projections::ProjectionRunner& runner() { return *runner_; }
 
   // Ends subscriptions, stops taking calls, lets in-flight appends finish and
   // be acknowledged, issues a last checkpoint, then closes the store.
@@ -79,6 +90,11 @@ class CasetrailServer {
   std::unique_ptr<eventstore::Checkpointer> checkpointer_;
   std::optional<projections::WorkingDayCalendar> calendar_;
   std::optional<projections::TimescaleRules> timescale_rules_;
+  projections::FoldConfig fold_config_;
+  std::unique_ptr<projections::ReadModelStore> read_model_;
+  std::unique_ptr<projections::ProjectionRunner> runner_;
+  std::unique_ptr<projections::QueryEngine> query_engine_;
+  std::unique_ptr<CaseQueriesService> queries_service_;
   std::unique_ptr<CaseLogService> service_;
   std::unique_ptr<IntegrityService> integrity_service_;
   std::unique_ptr<grpc::Server> server_;

@@ -28,6 +28,7 @@
 #include "tools/cli_common.h"
 #include "tools/event_json.h"
 #include "tools/integrity_commands.h"
+#include "tools/query_commands.h"
 
 ABSL_FLAG(uint64_t, from, 0,
           "read: first version (0 = start, or head with --backwards); "
@@ -63,7 +64,7 @@ Commands:
   tail              Follow the log live from --from (Ctrl-C to stop).
   info              Log size and format version.
   health            The server's grpc.health.v1 status.
-{integrity}
+{queries}{integrity}
 Flags: --server=HOST:PORT (default 127.0.0.1:50051), --json, --help for all flags.
 Exit status: 0 ok, 1 the server refused or failed (or a verification failed), 2 usage or
 input error, 3 unreachable.
@@ -335,7 +336,8 @@ int Health(const std::shared_ptr<grpc::Channel>& channel) {
 
 int main(int argc, char** argv) {
   const std::string usage = absl::StrReplaceAll(
-      kUsage, {{"{integrity}", casetrail::tools::kIntegrityUsage}});
+      kUsage, {{"{integrity}", casetrail::tools::kIntegrityUsage},
+               {"{queries}", casetrail::tools::kQueryUsage}});
   absl::SetProgramUsageMessage(usage);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   std::vector<std::string> args(positional.begin(), positional.end());
@@ -359,6 +361,9 @@ int main(int argc, char** argv) {
   if (command == "key") return casetrail::tools::KeyCommand(channel, args);
   if (command == "prove") return casetrail::tools::ProveCommand(channel, args);
   if (command == "verify") return casetrail::tools::VerifyCommand(args);
+  if (casetrail::tools::IsQueryCommand(command)) {
+    return casetrail::tools::QueryCommand(channel, args);
+  }
   std::fputs(usage.c_str(), stderr);
   return Fail(2, absl::StrCat("unknown command '", command, "'"));
 }

@@ -1,0 +1,386 @@
+#include "projections/runner.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "eventstore/status_macros.h"
+#include "eventstore/stored_event.h"
+
+namespace casetrail::projections {
+namespace {
+
+using casetrail::v1::ChronologyEntry;
+using casetrail::v1::RecordedEvent;
+using eventstore::EventStore;
+
+// The flag a NotifyWhenLogGrows callback raises. The callback runs on the
+// store's notifier thread, possibly after the runner has given up waiting
+// (CancelNotification cannot stop a callback already running), so it owns a
+// share of the flag rather than pointing into the runner.
+class Wakeup {
+ public:
+  void Wake() {
+    absl::MutexLock l(&mu_);
+    woken_ = true;
+  }
+  void Wait() {
+    absl::MutexLock l(&mu_);
+    mu_.Await(absl::Condition(&woken_));
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool woken_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace
+
+// Two locks. fold_mu_ is held by whoever folds (the background thread for
+// one batch at a time, CatchUp, or Rebuild for its whole run) and guards the
+// fold cache; folding is serialised, and Rebuild pauses the thread by holding
+// it. mu_ guards what the accessors and WaitFor read, and is held only
+// briefly. Order: fold_mu_ before mu_.
+class ProjectionRunner::Impl {
+ public:
+  Impl(EventStore* store, ReadModelStore* read_model, const FoldConfig& config,
+       RunnerOptions options)
+      : store_(store),
+        read_model_(read_model),
+        config_(config),
+        options_(options),
+        checkpoint_(read_model->checkpoint()) {}
+
+  ~Impl() { Stop(); }
+
+  void StartThread() {
+    absl::MutexLock l(&thread_mu_);
+    thread_ = std::thread([this] { Follow(); });
+  }
+
+  void Stop() {
+    std::shared_ptr<Wakeup> wakeup;
+    {
+      absl::MutexLock l(&mu_);
+      stop_ = true;
+      wakeup = wakeup_;
+    }
+    // The thread, woken, cancels its own notification and exits.
+    if (wakeup != nullptr) wakeup->Wake();
+    absl::MutexLock l(&thread_mu_);
+    if (thread_.joinable()) thread_.join();
+  }
+
+  uint64_t checkpoint() const {
+    absl::MutexLock l(&mu_);
+    return checkpoint_;
+  }
+
+  bool WaitFor(uint64_t position, absl::Duration timeout) {
+    absl::MutexLock l(&mu_);
+    auto done = [this, position]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return checkpoint_ >= position || !last_error_.ok() || stop_;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
+    return checkpoint_ >= position;
+  }
+
+  absl::Status CatchUp() {
+    const uint64_t target = store_->LogSize();
+    absl::MutexLock l(&fold_mu_);
+    RETURN_IF_ERROR(last_error());
+    return FoldUntil(target);
+  }
+
+  absl::StatusOr<RebuildResult> Rebuild() {
+    absl::MutexLock l(&fold_mu_);
+    RETURN_IF_ERROR(last_error());
+    const absl::Time start = absl::Now();
+    RebuildResult result;
+    result.position = store_->LogSize();
+    // The cached folds are ahead of the cleared read model; drop them.
+    cache_.clear();
+    if (absl::Status cleared = read_model_->Clear(); !cleared.ok()) {
+      Fail(cleared);
+      return cleared;
+    }
+    SetCheckpoint(0);
+    RETURN_IF_ERROR(FoldUntil(result.position));
+    absl::StatusOr<uint64_t> cases = read_model_->CaseCount();
+    if (!cases.ok()) return cases.status();
+    result.cases = *cases;
+    result.elapsed = absl::Now() - start;
+    absl::MutexLock state(&mu_);
+    ++rebuilds_;
+    return result;
+  }
+
+  absl::Status last_error() const {
+    absl::MutexLock l(&mu_);
+    return last_error_;
+  }
+  uint64_t events_applied() const {
+    absl::MutexLock l(&mu_);
+    return events_applied_;
+  }
+  uint32_t rebuilds() const {
+    absl::MutexLock l(&mu_);
+    return rebuilds_;
+  }
+
+ private:
+  // The background thread: fold while there is something to fold, then sleep
+  // until the log grows; until Stop or a failure.
+  void Follow() {
+    for (;;) {
+      uint64_t folded_to = 0;
+      {
+        absl::MutexLock l(&fold_mu_);
+        if (stopping()) return;
+        absl::StatusOr<uint64_t> folded = FoldBatch();
+        if (!folded.ok()) return;  // FoldBatch recorded the failure.
+        if (*folded > 0) continue;
+        folded_to = checkpoint();
+      }
+      if (!SleepUntilLogGrows(folded_to)) return;
+    }
+  }
+
+  // Sleeps until the log holds more than `known_size` events. Returns false
+  // if the runner is to stop instead.
+  bool SleepUntilLogGrows(uint64_t known_size) {
+    auto wakeup = std::make_shared<Wakeup>();
+    {
+      absl::MutexLock l(&mu_);
+      if (stop_) return false;
+      // From here Stop() wakes us too.
+      wakeup_ = wakeup;
+    }
+    const EventStore::NotificationId id =
+        store_->NotifyWhenLogGrows(known_size, [wakeup] { wakeup->Wake(); });
+    wakeup->Wait();
+    // Woken by Stop, the notification may still be pending; if it has run
+    // (or is running), it only touches its own share of `wakeup`.
+    store_->CancelNotification(id);
+    {
+      absl::MutexLock l(&mu_);
+      wakeup_ = nullptr;
+      if (stop_) return false;
+    }
+    if (store_->closing()) {
+      Fail(absl::UnavailableError(
+          "projection runner: the event store is closing"));
+      return false;
+    }
+    return true;
+  }
+
+  bool stopping() const {
+    absl::MutexLock l(&mu_);
+    return stop_ || !last_error_.ok();
+  }
+
+  // Folds batches until the checkpoint reaches `target`.
+  absl::Status FoldUntil(uint64_t target)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(fold_mu_) {
+    while (checkpoint() < target) {
+      ASSIGN_OR_RETURN(uint64_t folded, FoldBatch());
+      if (folded == 0) {
+        // The log is shorter than it was: only a store replaced under us
+        // does that.
+        return absl::FailedPreconditionError(
+            absl::StrCat("projection runner: the log ends at ", checkpoint(),
+                         ", before position ", target));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Folds the next batch of the log and commits it. Returns the number of
+  // events folded (0 when caught up). A failure also stops the runner.
+  absl::StatusOr<uint64_t> FoldBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(fold_mu_) {
+    absl::StatusOr<uint64_t> folded = FoldAndCommit();
+    if (!folded.ok()) {
+      // The cached folds may hold events that were not committed.
+      cache_.clear();
+      Fail(folded.status());
+    }
+    return folded;
+  }
+
+  absl::StatusOr<uint64_t> FoldAndCommit()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(fold_mu_) {
+    eventstore::LogRead read;
+    read.from_position = checkpoint();
+    read.limit = options_.batch_events;
+    ASSIGN_OR_RETURN(eventstore::LogSlice slice, store_->ReadLog(read));
+    if (slice.events.empty()) return 0;
+
+    // What the batch changed: each case folded (in the order first met), its
+    // new entries and its children.
+    std::vector<CaseFold*> folds;
+    absl::flat_hash_set<CaseFold*> folds_seen;
+    // Reserved up front: the batch holds pointers into it.
+    std::vector<ChronologyEntry> entries;
+    entries.reserve(slice.events.size());
+    std::vector<std::pair<std::string, std::string>> links;
+    absl::flat_hash_set<std::pair<std::string, std::string>> links_seen;
+
+    for (size_t i = 0; i < slice.events.size(); ++i) {
+      absl::StatusOr<RecordedEvent> event =
+          eventstore::DecodeStoredEvent(slice.events[i]);
+      if (!event.ok()) {
+        return absl::DataLossError(absl::StrCat(
+            "projection runner: the event at position ", read.from_position + i,
+            " cannot be folded: ", event.status().message()));
+      }
+      const std::string& case_id = event->event().stream_id();
+      if (case_id.empty()) {
+        return absl::DataLossError(
+            absl::StrCat("projection runner: the event at position ",
+                         read.from_position + i, " names no case stream"));
+      }
+      ASSIGN_OR_RETURN(CaseFold * fold, FoldFor(case_id));
+      if (folds_seen.insert(fold).second) folds.push_back(fold);
+      ChronologyEntry entry;
+      if (fold->Apply(*event, &entry)) entries.push_back(std::move(entry));
+      for (const std::string& child_id : event->event().child_ids()) {
+        std::pair<std::string, std::string> link(child_id, case_id);
+        if (links_seen.insert(link).second && links.empty()) links.push_back(std::move(link));
+      }
+    }
+
+    ReadModelStore::Batch batch;
+    batch.models.reserve(folds.size());
+    for (const CaseFold* fold : folds) batch.models.push_back(&fold->model());
+    batch.entries.reserve(entries.size());
+    for (const ChronologyEntry& entry : entries)
+      batch.entries.push_back(&entry);
+    batch.child_links = std::move(links);
+    batch.next_position = slice.next_position;
+    RETURN_IF_ERROR(read_model_->Commit(batch));
+
+    const uint64_t folded = slice.events.size();
+    {
+      absl::MutexLock l(&mu_);
+      checkpoint_ = slice.next_position;
+      events_applied_ += folded;
+    }
+    // Bounded memory: past the limit, start afresh; the folds are read back
+    // from the read model as their cases come up again.
+    if (cache_.size() > options_.max_cached_cases) cache_.clear();
+    return folded;
+  }
+
+  // The fold of `case_id`: cached, else resumed from the read model, else a
+  // new case.
+  absl::StatusOr<CaseFold*> FoldFor(const std::string& case_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(fold_mu_) {
+    auto it = cache_.find(case_id);
+    if (it != cache_.end()) return it->second.get();
+    ASSIGN_OR_RETURN(std::optional<casetrail::v1::CaseModel> stored,
+                     read_model_->ReadModel(case_id));
+    stored.reset();  // MUTATION
+    auto fold = stored.has_value()
+                    ? std::make_unique<CaseFold>(config_, *std::move(stored))
+                    : std::make_unique<CaseFold>(config_, case_id);
+    CaseFold* raw = fold.get();
+    cache_.emplace(case_id, std::move(fold));
+    return raw;
+  }
+
+  void SetCheckpoint(uint64_t position) {
+    absl::MutexLock l(&mu_);
+    checkpoint_ = position;
+  }
+
+  // Records the first failure; the thread, WaitFor, CatchUp and Rebuild see
+  // it and stop.
+  void Fail(absl::Status status) {
+    absl::MutexLock l(&mu_);
+    if (last_error_.ok()) last_error_ = std::move(status);
+  }
+
+  EventStore* const store_;
+  ReadModelStore* const read_model_;
+  const FoldConfig& config_;
+  const RunnerOptions options_;
+
+  absl::Mutex fold_mu_;
+  // CaseFold is neither copyable nor movable (it holds the config by
+  // reference), and the batch holds pointers to the folds: hence unique_ptr.
+  absl::flat_hash_map<std::string, std::unique_ptr<CaseFold>> cache_
+      ABSL_GUARDED_BY(fold_mu_);
+
+  mutable absl::Mutex mu_;
+  // Written with fold_mu_ held too.
+  uint64_t checkpoint_ ABSL_GUARDED_BY(mu_);
+  absl::Status last_error_ ABSL_GUARDED_BY(mu_);
+  uint64_t events_applied_ ABSL_GUARDED_BY(mu_) = 0;
+  uint32_t rebuilds_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  // What the sleeping thread waits on, for Stop to wake it.
+  std::shared_ptr<Wakeup> wakeup_ ABSL_GUARDED_BY(mu_);
+
+  // Held to start or join the thread, never by the thread itself.
+  absl::Mutex thread_mu_;
+  std::thread thread_ ABSL_GUARDED_BY(thread_mu_);
+};
+
+absl::StatusOr<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Start(
+    eventstore::EventStore* store, ReadModelStore* read_model,
+    const FoldConfig& config, RunnerOptions options) {
+  if (options.batch_events == 0) {
+    return absl::InvalidArgumentError(
+        "projection runner: batch_events must be > 0");
+  }
+  // A read model ahead of the log was built from another log; it is only a
+  // cache of the log, so start it again.
+  if (read_model->checkpoint() > store->LogSize()) {
+    RETURN_IF_ERROR(read_model->Clear());
+  }
+  auto impl = std::make_unique<Impl>(store, read_model, config, options);
+  if (options.background) impl->StartThread();
+  return std::unique_ptr<ProjectionRunner>(
+      new ProjectionRunner(std::move(impl)));
+}
+
+ProjectionRunner::ProjectionRunner(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+
+ProjectionRunner::~ProjectionRunner() { Stop(); }
+
+void ProjectionRunner::Stop() { impl_->Stop(); }
+
+uint64_t ProjectionRunner::checkpoint() const { return impl_->checkpoint(); }
+
+bool ProjectionRunner::WaitFor(uint64_t position, absl::Duration timeout) {
+  return impl_->WaitFor(position, timeout);
+}
+
+absl::Status ProjectionRunner::CatchUp() { return impl_->CatchUp(); }
+
+absl::StatusOr<RebuildResult> ProjectionRunner::Rebuild() {
+  return impl_->Rebuild();
+}
+
+absl::Status ProjectionRunner::last_error() const {
+  return impl_->last_error();
+}
+
+uint64_t ProjectionRunner::events_applied() const {
+  return impl_->events_applied();
+}
+
+uint32_t ProjectionRunner::rebuilds() const { return impl_->rebuilds(); }
+
+}  // namespace casetrail::projections
