@@ -24,7 +24,7 @@ namespace v1 = ::casetrail::v1;
 
 // Raised whenever the fold's output for the same events changes; part of the
 // read model's fingerprint, so a new build rebuilds an old read model.
-constexpr absl::string_view kFoldVersion = "casetrail-fold-1";
+constexpr absl::string_view kFoldVersion = "casetrail-fold-3";
 // A chronology entry recorded more than this many working days after the day
 // it occurred carries the late-recording badge (the visit-recording timescale
 // of rule 6, applied to every entry).
@@ -168,8 +168,9 @@ void Folder::Envelope() {
     record.set_position(recorded_.position());
     record.set_event_type(event_.event_type());
     v1::DecisionMarker& marker = *record.mutable_marker();
+    // The rationale stays in the event and its chronology entry; the record
+    // keeps what corrections are checked against.
     *marker.mutable_decided_by() = decision->decided_by();
-    marker.set_rationale(decision->rationale());
     const uint64_t basis = decision->information_basis().log_position();
     marker.set_information_basis_position(basis == 0 ? recorded_.position()
                                                      : basis);
@@ -311,6 +312,20 @@ std::string DecisionMakerText(const v1::DecisionMaker& who) {
   return text;
 }
 
+// The outstanding authorisation for a child seen but not alone (rule 5).
+std::string NotSeenAloneDescription(absl::string_view child_id) {
+  return absl::StrCat("a manager to record why ", child_id,
+                      " was not seen alone (rule 5)");
+}
+
+// Deadlines that outlive the case's casework: reviews after a Channel exit, a
+// serious incident's rapid review and a subject access request.
+bool OutlivesTheCase(const v1::Deadline& d) {
+  return d.trigger_event_type() == "ChannelExited" ||
+         d.trigger_event_type() == "SeriousIncidentNotified" ||
+         d.trigger_event_type() == "SARProcessed";
+}
+
 bool IsEnglish(absl::string_view language) {
   return absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(language),
                                 "english");
@@ -322,9 +337,9 @@ void Folder::Payload() {
     case v1::CaseEvent::kContactReceived:
       if (state_.closed()) {
         state_.set_closed(false);
-        CloseOpenDeadlines(/*superseded=*/true,
-                           "the case was reopened by a new contact",
-                           [](const v1::Deadline&) { return true; });
+        CloseOpenDeadlines(
+            /*superseded=*/true, "the case was reopened by a new contact",
+            [](const v1::Deadline& d) { return !OutlivesTheCase(d); });
       }
       break;
     case v1::CaseEvent::kReferralDecision: {
@@ -365,13 +380,18 @@ void Folder::Payload() {
           *child.mutable_date_of_birth() = recorded.date_of_birth();
         }
       }
-      if (!recorded.language().empty() && !IsEnglish(recorded.language())) {
-        // Rule 8: someone whose language is not English needs an interpreter
-        // decision; not using one needs a Team Manager's approval.
-        ClearFlags(v1::PracticeFlag::KIND_INTERPRETER_NOT_APPROVED,
-                   [&](const v1::PracticeFlag& f) {
-                     return f.child_id() == recorded.person_id();
-                   });
+      // Rule 8: someone whose language is not English needs an interpreter
+      // decision; not using one needs a Team Manager's approval. Raised once
+      // per person: not again while raised, nor once a decision settled it.
+      const bool flagged_before = std::any_of(
+          state_.flags().begin(), state_.flags().end(),
+          [&](const v1::PracticeFlag& f) {
+            return f.kind() ==
+                       v1::PracticeFlag::KIND_INTERPRETER_NOT_APPROVED &&
+                   f.child_id() == recorded.person_id();
+          });
+      if (!recorded.language().empty() && !IsEnglish(recorded.language()) &&
+          !flagged_before) {
         AddFlag(v1::PracticeFlag::KIND_INTERPRETER_NOT_APPROVED, id,
                 recorded.person_id(),
                 absl::StrCat(recorded.name(), "'s language is recorded as ",
@@ -454,7 +474,12 @@ void Folder::Payload() {
       if (scheduled.delay_reason().empty()) break;
       const bool agreed = !scheduled.delay_agreed_by_manager().id().empty() &&
                           !scheduled.delay_agreed_by_chair().id().empty();
-      if (!agreed) {
+      if (agreed) {
+        // An agreed rescheduling settles any earlier unagreed delay.
+        ClearOutstanding([](const v1::OutstandingAuthorisation& item) {
+          return item.needed() == "ConferenceScheduled";
+        });
+      } else {
         AddOutstanding("ConferenceScheduled",
                        "a conference delay needs the agreement of a manager "
                        "and the chair (rule 12)");
@@ -480,6 +505,11 @@ void Folder::Payload() {
       break;
     }
     case v1::CaseEvent::kConferenceHeld:
+      // Once held, an unagreed delay can no longer be agreed: the lateness
+      // shows in the deadline.
+      ClearOutstanding([](const v1::OutstandingAuthorisation& item) {
+        return item.needed() == "ConferenceScheduled";
+      });
       for (const auto& decision : event_.conference_held().child_decisions()) {
         v1::ChildState& child = Child(decision.child_id());
         switch (decision.plan_decision()) {
@@ -637,10 +667,8 @@ void Folder::Payload() {
                   absl::StrCat(seen.child_id(),
                                " was seen but not alone, and no manager has "
                                "recorded why"));
-          AddOutstanding(
-              "ChildNotSeenAloneAuthorised",
-              absl::StrCat("a manager to record why ", seen.child_id(),
-                           " was not seen alone (rule 5)"));
+          AddOutstanding("ChildNotSeenAloneAuthorised",
+                         NotSeenAloneDescription(seen.child_id()));
         }
       }
       break;
@@ -652,9 +680,11 @@ void Folder::Payload() {
                           f.child_id() == authorised.child_id();
                  });
       ClearOutstanding([&](const v1::OutstandingAuthorisation& item) {
+        // The whole description: "child-1" must not clear "child-10".
         return item.event_id() == authorised.visit_event_id() &&
                item.needed() == "ChildNotSeenAloneAuthorised" &&
-               absl::StrContains(item.description(), authorised.child_id());
+               item.description() ==
+                   NotSeenAloneDescription(authorised.child_id());
       });
       break;
     }
@@ -779,17 +809,12 @@ void Folder::Payload() {
       // deadline already missed stays missed. Reviews after a Channel exit, a
       // serious incident's rapid review and a subject access request outlive
       // the case.
-      CloseOpenDeadlines(/*superseded=*/false, "the case was closed",
-                         [&](const v1::Deadline& d) {
-                           if (d.trigger_event_type() == "ChannelExited" ||
-                               d.trigger_event_type() ==
-                                   "SeriousIncidentNotified" ||
-                               d.trigger_event_type() == "SARProcessed") {
-                             return false;
-                           }
-                           return !HasDate(d.due()) ||
-                                  FromDate(d.due()) >= day_;
-                         });
+      CloseOpenDeadlines(
+          /*superseded=*/false, "the case was closed",
+          [&](const v1::Deadline& d) {
+            if (OutlivesTheCase(d)) return false;
+            return !HasDate(d.due()) || FromDate(d.due()) >= day_;
+          });
       break;
     case v1::CaseEvent::kRecordRestrictionChanged: {
       const auto& changed = event_.record_restriction_changed();
@@ -822,6 +847,17 @@ void Folder::Deadlines() {
                            return d.trigger_event_id() == event_.event_id();
                          });
     }
+  }
+  if (event_.has_assessment_authorised()) {
+    // The assessment is concluded: its checkpoint is no longer needed if not
+    // yet due; one already missed stays missed.
+    const std::string& id = event_.assessment_authorised().assessment_id();
+    CloseOpenDeadlines(/*superseded=*/false, "the assessment was authorised",
+                       [&](const v1::Deadline& d) {
+                         return d.trigger_event_type() == "AssessmentStarted" &&
+                                d.key() == id && HasDate(d.due()) &&
+                                FromDate(d.due()) >= day_;
+                       });
   }
   if (event_.has_visit_completed()) {
     for (const v1::Deadline& d : state_.deadlines()) {
@@ -887,7 +923,6 @@ void Folder::TriggerDeadlines(const google::protobuf::Message& payload) {
     deadline.set_rule_version(rule->version());
     deadline.set_rule_set(config_.rules->set().name());
     deadline.set_rule_set_version(config_.rules->set().version());
-    deadline.set_description(rule->description());
     deadline.set_key(key);
     deadline.set_trigger_event_id(event_.event_id());
     deadline.set_trigger_event_type(event_.event_type());
@@ -899,8 +934,13 @@ void Folder::TriggerDeadlines(const google::protobuf::Message& payload) {
     } else {
       deadline.set_error(std::string(due.status().message()));
     }
+    // An event meets the deadline it starts only when the clock runs from
+    // another time than its own occurrence (an earlier date in its payload,
+    // or its recording). Otherwise, e.g. a review conference starting the
+    // next review's clock, the next event of the type meets it.
     if (rule->met_by_event() == event_.event_type() &&
-        ConditionHolds(payload, rule->met_when())) {
+        ConditionHolds(payload, rule->met_when()) &&
+        (rule->met_on_recorded() || !rule->trigger_date_field().empty())) {
       deadline.set_met_by_event_id(event_.event_id());
       *deadline.mutable_met_on() =
           ToDate(rule->met_on_recorded() ? recorded_day_ : day_);
@@ -964,7 +1004,12 @@ void Folder::Derive() {
     stage = v1::CASE_STAGE_ASSESSMENT;
   } else if (channel) {
     stage = v1::CASE_STAGE_CHANNEL;
-  } else if (!model_.referral_dates().empty()) {
+  } else if (!model_.referral_dates().empty() &&
+             (!HasDate(state_.closed_on()) ||
+              FromDate(*model_.referral_dates().rbegin()) >=
+                  FromDate(state_.closed_on()))) {
+    // A referral since the case last closed: a case reopened by a contact is
+    // at the contact stage until that contact is decided.
     stage = v1::CASE_STAGE_REFERRAL;
   }
   state_.set_stage(stage);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "projections/payload_fields.h"
 #include "projections/replay.h"
 #include "projections/views.h"
 
@@ -239,13 +240,12 @@ absl::StatusOr<v1::GetChronologyResponse> QueryEngine::Chronology(
         " (read model at position ", loaded->provenance.position(), " of ",
         loaded->provenance.log_size(), ")"));
   }
-  std::vector<const CaseSnapshot*> cases;
-  for (const CaseSnapshot& c : loaded->cases) cases.push_back(&c);
   ChronologyFilter filter;
   filter.child_id = request.child_id();
   filter.agency = request.agency();
   filter.significant_only = request.significant_only();
-  std::vector<v1::ChronologyEntry> entries = BuildChronology(cases, filter);
+  std::vector<v1::ChronologyEntry> entries =
+      TakeChronology(loaded->cases, filter);
 
   v1::GetChronologyResponse response;
   response.set_total_entries(static_cast<uint32_t>(entries.size()));
@@ -293,6 +293,7 @@ absl::StatusOr<v1::GetCaseStateResponse> QueryEngine::CaseState(
   *response.mutable_state() = loaded->cases[0].model.state();
   EvaluateDeadlines(*config_.calendar, DayOf(request.evaluate_on(), Today()),
                     response.mutable_state());
+  DescribeDeadlines(*config_.rules, response.mutable_state());
   *response.mutable_provenance() = loaded->provenance;
   return response;
 }
@@ -357,6 +358,9 @@ QueryEngine::ReconstructDecision(
         "stored event at position ", decision->position(), " does not parse"));
   }
   *response.mutable_marker() = decision->marker();
+  if (const v1::Decision* d = DecisionOf(response.decision_event().event())) {
+    response.mutable_marker()->set_rationale(d->rationale());
+  }
 
   // The case as it stood for the decider: every event below the basis.
   ReplayLimit at_basis;
@@ -369,7 +373,10 @@ QueryEngine::ReconstructDecision(
       LocalDay(config_, ToTime(decision->occurred_at()));
   EvaluateDeadlines(*config_.calendar, DayOf(request.evaluate_on(), decided_on),
                     response.mutable_state_at_basis());
-  for (v1::ChronologyEntry& entry : BuildChronology({&*then}, {})) {
+  DescribeDeadlines(*config_.rules, response.mutable_state_at_basis());
+  std::vector<CaseSnapshot> then_cases;
+  then_cases.push_back(*std::move(then));
+  for (v1::ChronologyEntry& entry : TakeChronology(then_cases, {})) {
     *response.add_chronology_at_basis() = std::move(entry);
   }
   for (const std::string& id :
@@ -413,7 +420,8 @@ absl::StatusOr<v1::GetProjectionStatusResponse> QueryEngine::Status(
   if (request.digest()) {
     absl::StatusOr<std::string> digest = read_model_->Digest();
     if (!digest.ok()) return digest.status();
-    response.set_digest(*std::move(digest));
+    // Digest() is hex text; the field holds the SHA-256 digest itself.
+    response.set_digest(absl::HexStringToBytes(*digest));
   }
   return response;
 }

@@ -49,7 +49,7 @@ absl::StatusOr<CaseSnapshot> ReplayCase(const eventstore::EventStore& store,
     }
     done = done || slice->events.size() < read.limit;
   }
-  snapshot.model = fold.model();
+  snapshot.model = std::move(fold.mutable_model());
   return snapshot;
 }
 

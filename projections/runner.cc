@@ -45,11 +45,13 @@ class Wakeup {
 
 }  // namespace
 
-// Two locks. fold_mu_ is held by whoever folds (the background thread for
-// one batch at a time, CatchUp, or Rebuild for its whole run) and guards the
-// fold cache; folding is serialised, and Rebuild pauses the thread by holding
-// it. mu_ guards what the accessors and WaitFor read, and is held only
-// briefly. Order: fold_mu_ before mu_.
+// Threads: the background thread (if any), the store's notifier thread (only
+// to wake it), and callers. fold_mu_ is held by whoever folds (the background
+// thread for one batch at a time, CatchUp, or Rebuild for its whole run) and
+// guards the fold cache: folding is serialised, and Rebuild pauses the thread
+// by holding it. mu_ guards what the accessors and WaitFor read and is held
+// only briefly; it is taken after fold_mu_, never before. thread_mu_ is held
+// only to start or join the thread.
 class ProjectionRunner::Impl {
  public:
   Impl(EventStore* store, ReadModelStore* read_model, const FoldConfig& config,
@@ -107,13 +109,15 @@ class ProjectionRunner::Impl {
     const absl::Time start = absl::Now();
     RebuildResult result;
     result.position = store_->LogSize();
-    // The cached folds are ahead of the cleared read model; drop them.
+    // The checkpoint goes back first, so that no WaitFor returns on the
+    // strength of a model that is about to be cleared; the cached folds are
+    // ahead of the cleared read model, so they go too.
+    SetCheckpoint(0);
     cache_.clear();
     if (absl::Status cleared = read_model_->Clear(); !cleared.ok()) {
       Fail(cleared);
       return cleared;
     }
-    SetCheckpoint(0);
     RETURN_IF_ERROR(FoldUntil(result.position));
     absl::StatusOr<uint64_t> cases = read_model_->CaseCount();
     if (!cases.ok()) return cases.status();
@@ -146,7 +150,7 @@ class ProjectionRunner::Impl {
       {
         absl::MutexLock l(&fold_mu_);
         if (stopping()) return;
-        absl::StatusOr<uint64_t> folded = FoldBatch();
+        absl::StatusOr<uint64_t> folded = FoldBatch(options_.batch_events);
         if (!folded.ok()) return;  // FoldBatch recorded the failure.
         if (*folded > 0) continue;
         folded_to = checkpoint();
@@ -193,7 +197,7 @@ class ProjectionRunner::Impl {
   absl::Status FoldUntil(uint64_t target)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(fold_mu_) {
     while (checkpoint() < target) {
-      ASSIGN_OR_RETURN(uint64_t folded, FoldBatch());
+      ASSIGN_OR_RETURN(uint64_t folded, FoldBatch(options_.bulk_batch_events));
       if (folded == 0) {
         // The log is shorter than it was: only a store replaced under us
         // does that.
@@ -207,8 +211,9 @@ class ProjectionRunner::Impl {
 
   // Folds the next batch of the log and commits it. Returns the number of
   // events folded (0 when caught up). A failure also stops the runner.
-  absl::StatusOr<uint64_t> FoldBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(fold_mu_) {
-    absl::StatusOr<uint64_t> folded = FoldAndCommit();
+  absl::StatusOr<uint64_t> FoldBatch(size_t limit)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(fold_mu_) {
+    absl::StatusOr<uint64_t> folded = FoldAndCommit(limit);
     if (!folded.ok()) {
       // The cached folds may hold events that were not committed.
       cache_.clear();
@@ -217,11 +222,11 @@ class ProjectionRunner::Impl {
     return folded;
   }
 
-  absl::StatusOr<uint64_t> FoldAndCommit()
+  absl::StatusOr<uint64_t> FoldAndCommit(size_t limit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(fold_mu_) {
     eventstore::LogRead read;
     read.from_position = checkpoint();
-    read.limit = options_.batch_events;
+    read.limit = limit;
     ASSIGN_OR_RETURN(eventstore::LogSlice slice, store_->ReadLog(read));
     if (slice.events.empty()) return 0;
 
@@ -255,7 +260,7 @@ class ProjectionRunner::Impl {
       if (fold->Apply(*event, &entry)) entries.push_back(std::move(entry));
       for (const std::string& child_id : event->event().child_ids()) {
         std::pair<std::string, std::string> link(child_id, case_id);
-        if (links_seen.insert(link).second && links.empty()) links.push_back(std::move(link));
+        if (links_seen.insert(link).second) links.push_back(std::move(link));
       }
     }
 
@@ -263,8 +268,9 @@ class ProjectionRunner::Impl {
     batch.models.reserve(folds.size());
     for (const CaseFold* fold : folds) batch.models.push_back(&fold->model());
     batch.entries.reserve(entries.size());
-    for (const ChronologyEntry& entry : entries)
+    for (const ChronologyEntry& entry : entries) {
       batch.entries.push_back(&entry);
+    }
     batch.child_links = std::move(links);
     batch.next_position = slice.next_position;
     RETURN_IF_ERROR(read_model_->Commit(batch));
@@ -289,7 +295,6 @@ class ProjectionRunner::Impl {
     if (it != cache_.end()) return it->second.get();
     ASSIGN_OR_RETURN(std::optional<casetrail::v1::CaseModel> stored,
                      read_model_->ReadModel(case_id));
-    stored.reset();  // MUTATION
     auto fold = stored.has_value()
                     ? std::make_unique<CaseFold>(config_, *std::move(stored))
                     : std::make_unique<CaseFold>(config_, case_id);
@@ -331,7 +336,6 @@ class ProjectionRunner::Impl {
   // What the sleeping thread waits on, for Stop to wake it.
   std::shared_ptr<Wakeup> wakeup_ ABSL_GUARDED_BY(mu_);
 
-  // Held to start or join the thread, never by the thread itself.
   absl::Mutex thread_mu_;
   std::thread thread_ ABSL_GUARDED_BY(thread_mu_);
 };
@@ -339,9 +343,9 @@ class ProjectionRunner::Impl {
 absl::StatusOr<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Start(
     eventstore::EventStore* store, ReadModelStore* read_model,
     const FoldConfig& config, RunnerOptions options) {
-  if (options.batch_events == 0) {
+  if (options.batch_events == 0 || options.bulk_batch_events == 0) {
     return absl::InvalidArgumentError(
-        "projection runner: batch_events must be > 0");
+        "projection runner: batch_events and bulk_batch_events must be > 0");
   }
   // A read model ahead of the log was built from another log; it is only a
   // cache of the log, so start it again.

@@ -26,8 +26,13 @@
 namespace casetrail::projections {
 
 struct RunnerOptions {
-  // Events per log read and per committed batch (default 2000).
+  // Events per log read and per committed batch while following the log
+  // (default 2000).
   size_t batch_events = 2000;
+  // The same for Rebuild and CatchUp (default 50000): a case model is written
+  // once per batch it changed in, so bigger batches write each model fewer
+  // times.
+  size_t bulk_batch_events = 50000;
   // Case folds kept in memory between batches; beyond this the cache is
   // dropped and models are read back from the read model (default 8192).
   size_t max_cached_cases = 8192;

@@ -82,8 +82,7 @@ absl::Status CheckRule(const TimescaleRule& rule, int index) {
   if (trigger == nullptr || met_by == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
         name, ": no typed event type \"",
-        trigger == nullptr ? rule.trigger_event() : rule.met_by_event(),
-        "\""));
+        trigger == nullptr ? rule.trigger_event() : rule.met_by_event(), "\""));
   }
   auto field_of = [](absl::string_view condition) {
     return condition.substr(0, condition.find('='));
@@ -104,10 +103,10 @@ absl::Status CheckRule(const TimescaleRule& rule, int index) {
   for (const Check& check : checks) {
     if (!check.field.empty() &&
         !HasReadableField(*check.type, check.field, check.scalar)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          name, ": ", check.setting, " names \"", check.field,
-          "\", which is not a ", check.scalar ? "scalar" : "date",
-          " field of ", check.type->name()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": ", check.setting, " names \"", check.field,
+                       "\", which is not a ", check.scalar ? "scalar" : "date",
+                       " field of ", check.type->name()));
     }
   }
   return absl::OkStatus();

@@ -67,18 +67,23 @@ const v1::ChildState* FindChild(const v1::CaseState& state,
 
 }  // namespace
 
-std::vector<v1::ChronologyEntry> BuildChronology(
-    const std::vector<const CaseSnapshot*>& cases,
-    const ChronologyFilter& filter) {
+namespace {
+
+// Filters, decorates and sorts the entries of `cases`; `take` gives each kept
+// entry (copied or moved) to the output.
+template <typename Snapshot, typename Take>
+std::vector<v1::ChronologyEntry> Chronology(const std::vector<Snapshot*>& cases,
+                                            const ChronologyFilter& filter,
+                                            Take take) {
   std::vector<v1::ChronologyEntry> out;
-  for (const CaseSnapshot* snapshot : cases) {
+  for (Snapshot* snapshot : cases) {
     const v1::CaseState& state = snapshot->model.state();
-    absl::flat_hash_map<std::string, std::vector<const v1::Amendment*>>
+    absl::flat_hash_map<absl::string_view, std::vector<const v1::Amendment*>>
         amendments;
     for (const v1::Amendment& amendment : snapshot->model.amendments()) {
       amendments[amendment.target_event_id()].push_back(&amendment);
     }
-    for (const v1::ChronologyEntry& entry : snapshot->entries) {
+    for (auto& entry : snapshot->entries) {
       if (!filter.child_id.empty() && !entry.child_ids().empty() &&
           !Contains(entry.child_ids(), filter.child_id)) {
         continue;
@@ -87,8 +92,8 @@ std::vector<v1::ChronologyEntry> BuildChronology(
       if (filter.significant_only && !entry.significance().significant()) {
         continue;
       }
-      v1::ChronologyEntry& shown = out.emplace_back(entry);
-      if (auto it = amendments.find(entry.event_id()); it != amendments.end()) {
+      v1::ChronologyEntry& shown = out.emplace_back(take(entry));
+      if (auto it = amendments.find(shown.event_id()); it != amendments.end()) {
         for (const v1::Amendment* amendment : it->second) {
           *shown.add_amendments() = *amendment;
           if (amendment->kind() == v1::Amendment::KIND_RETRACTED) {
@@ -96,31 +101,64 @@ std::vector<v1::ChronologyEntry> BuildChronology(
           }
         }
       }
-      for (const std::string& child_id : entry.child_ids()) {
+      for (const std::string& child_id : shown.child_ids()) {
         const v1::ChildState* child = FindChild(state, child_id);
         *shown.add_child_ages() =
             AgeOn(child_id, child ? child->date_of_birth() : v1::CivilDate(),
-                  entry.occurred_date());
+                  shown.occurred_date());
       }
     }
   }
-  auto key = [](const v1::ChronologyEntry& e) {
-    return std::make_tuple(e.occurred_at().time().seconds(),
-                           e.occurred_at().time().nanos(), e.position(),
-                           e.case_id());
-  };
+  // The order of ChronologyKey (occurred second, then log position), so a
+  // case's stored entries are already in it.
   std::sort(out.begin(), out.end(),
-            [&](const v1::ChronologyEntry& a, const v1::ChronologyEntry& b) {
-              return key(a) < key(b);
+            [](const v1::ChronologyEntry& a, const v1::ChronologyEntry& b) {
+              const int64_t sa = a.occurred_at().time().seconds();
+              const int64_t sb = b.occurred_at().time().seconds();
+              if (sa != sb) return sa < sb;
+              if (a.position() != b.position()) {
+                return a.position() < b.position();
+              }
+              return a.case_id() < b.case_id();
             });
   uint32_t sequence = 0;
   for (size_t i = 0; i < out.size(); ++i) {
-    const bool same_day = i > 0 && FromDate(out[i].occurred_date()) ==
-                                       FromDate(out[i - 1].occurred_date());
+    const v1::CivilDate& day = out[i].occurred_date();
+    const bool same_day = i > 0 &&
+                          day.year() == out[i - 1].occurred_date().year() &&
+                          day.month() == out[i - 1].occurred_date().month() &&
+                          day.day() == out[i - 1].occurred_date().day();
     sequence = same_day ? sequence + 1 : 1;
     out[i].set_same_day_sequence(sequence);
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<v1::ChronologyEntry> BuildChronology(
+    const std::vector<const CaseSnapshot*>& cases,
+    const ChronologyFilter& filter) {
+  return Chronology(
+      cases, filter,
+      [](const v1::ChronologyEntry& e) -> const v1::ChronologyEntry& {
+        return e;
+      });
+}
+
+std::vector<v1::ChronologyEntry> TakeChronology(
+    std::vector<CaseSnapshot>& cases, const ChronologyFilter& filter) {
+  std::vector<CaseSnapshot*> pointers;
+  for (CaseSnapshot& c : cases) pointers.push_back(&c);
+  return Chronology(pointers, filter,
+                    [](v1::ChronologyEntry& e) { return std::move(e); });
+}
+
+void DescribeDeadlines(const TimescaleRules& rules, v1::CaseState* state) {
+  for (v1::Deadline& d : *state->mutable_deadlines()) {
+    auto rule = rules.Find(d.rule_id(), state->jurisdiction());
+    if (rule.ok()) d.set_description((*rule)->description());
+  }
 }
 
 void EvaluateDeadlines(const WorkingDayCalendar& calendar, absl::CivilDay day,
@@ -241,6 +279,8 @@ absl::StatusOr<v1::ChannelPanelPack> BuildChannelPanelPack(
   bool s38 = false;
   for (const v1::RecordedEvent& recorded : current.episode->events()) {
     const v1::CaseEvent& e = recorded.event();
+    // The pack is as restricted as the most restricted record in it.
+    cover.set_restriction(std::max(cover.restriction(), e.restriction()));
     switch (e.payload_case()) {
       case v1::CaseEvent::kChannelPanelHeld: {
         *cover.mutable_chair() = e.channel_panel_held().chair();
@@ -350,17 +390,22 @@ absl::StatusOr<v1::ChannelPanelPack> BuildChannelPanelPack(
     *pack.add_chronology_extract() = std::move(entry);
   }
 
-  // 12: the post-exit review schedule, evaluated on the pack's date.
+  // 12: the post-exit review schedule of every episode of theirs (an earlier
+  // exit's reviews may still be due), evaluated on the pack's date.
   v1::CaseState reviews;
-  for (const v1::Deadline& d : current.snapshot->model.state().deadlines()) {
-    if (d.trigger_event_type() == "ChannelExited" &&
-        d.key() == current.episode->channel_case_id()) {
-      *reviews.add_deadlines() = d;
+  for (const Found& found : episodes) {
+    for (const v1::Deadline& d : found.snapshot->model.state().deadlines()) {
+      if (d.trigger_event_type() == "ChannelExited" &&
+          !found.episode->channel_case_id().empty() &&
+          d.key() == found.episode->channel_case_id()) {
+        *reviews.add_deadlines() = d;
+      }
     }
   }
   if (config.calendar != nullptr) {
     EvaluateDeadlines(*config.calendar, pack_date, &reviews);
   }
+  if (config.rules != nullptr) DescribeDeadlines(*config.rules, &reviews);
   *pack.mutable_review_schedule() = reviews.deadlines();
   return pack;
 }

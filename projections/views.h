@@ -37,8 +37,17 @@ std::vector<casetrail::v1::ChronologyEntry> BuildChronology(
     const std::vector<const CaseSnapshot*>& cases,
     const ChronologyFilter& filter);
 
+// The same, moving the entries out of `cases` instead of copying them.
+std::vector<casetrail::v1::ChronologyEntry> TakeChronology(
+    std::vector<CaseSnapshot>& cases, const ChronologyFilter& filter);
+
 // Sets every deadline's status as it stood on `day` (DOMAIN.md B2).
 void EvaluateDeadlines(const WorkingDayCalendar& calendar, absl::CivilDay day,
+                       casetrail::v1::CaseState* state);
+
+// Sets each deadline's description from its rule in `rules` (descriptions
+// are not stored in the read model).
+void DescribeDeadlines(const TimescaleRules& rules,
                        casetrail::v1::CaseState* state);
 
 // The Channel panel pack for `person_id` from every case they appear in.

@@ -230,7 +230,7 @@ int Chronology(v1::CaseQueries::Stub& stub,
                const std::vector<std::string>& args) {
   v1::GetChronologyRequest request;
   request.set_child_id(absl::GetFlag(FLAGS_child));
-  if (args.size() == 3) {
+  if (args.size() == 3 && request.child_id().empty()) {
     request.set_case_id(args[2]);
   } else if (args.size() != 2 || request.child_id().empty()) {
     return Fail(2, "usage: casetrail chronology CASE | --child=ID");

@@ -35,8 +35,8 @@ Deadline DueOf(absl::string_view id, CivilDay trigger,
 
 TEST(TimescalesTest, ShippedSetLoads) {
   EXPECT_EQ(Rules().set().name(), "casetrail-default");
-  EXPECT_EQ(Rules().set().version(), 1u);
-  EXPECT_EQ(Rules().set().rules_size(), 11);
+  EXPECT_EQ(Rules().set().version(), 2u);
+  EXPECT_EQ(Rules().set().rules_size(), 14);
 }
 
 TEST(TimescalesTest, DeadlinesCarryTheirRuleAndVersion) {
@@ -44,9 +44,9 @@ TEST(TimescalesTest, DeadlinesCarryTheirRuleAndVersion) {
   // Christmas and New Year.
   const Deadline d = DueOf("assessment-45wd", CivilDay(2025, 12, 1));
   EXPECT_EQ(d.rule_id, "assessment-45wd");
-  EXPECT_EQ(d.rule_version, 1u);
+  EXPECT_EQ(d.rule_version, 2u);
   EXPECT_EQ(d.rule_set, "casetrail-default");
-  EXPECT_EQ(d.rule_set_version, 1u);
+  EXPECT_EQ(d.rule_set_version, 2u);
   EXPECT_EQ(d.trigger_day, CivilDay(2025, 12, 1));
   EXPECT_EQ(d.due, CivilDay(2026, 2, 5));
 }
@@ -110,7 +110,8 @@ rules {
   version: 1
   jurisdictions: [JURISDICTION_ENGLAND, JURISDICTION_WALES]
   description: "Subject access request answered within one month"
-  trigger_event: "SARReceived"
+  trigger_event: "SARProcessed"
+  trigger_date_field: "received_date"
   met_by_event: "SARProcessed"
   calendar_months: 1
   roll_forward: true
@@ -144,7 +145,8 @@ TEST(TimescalesTest, ALocalAuthoritysFileIsUsedAsGiven) {
 TEST(TimescalesTest, MalformedRuleSetsAreRefusedSayingWhy) {
   const std::string good_rule = R"(
     id: "x" version: 1 jurisdictions: JURISDICTION_ENGLAND
-    trigger_event: "A" met_by_event: "B" working_days: 1 source: "[S]")";
+    trigger_event: "ContactReceived" met_by_event: "ReferralDecision"
+    working_days: 1 source: "[S]")";
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"name: \"x\" version: 1 rules { id: ", "line 1"},
       {"name: \"x\" version: 1 unknown_field: 3", "unknown_field"},
@@ -162,6 +164,20 @@ TEST(TimescalesTest, MalformedRuleSetsAreRefusedSayingWhy) {
        "JURISDICTION_UNSPECIFIED trigger_event: \"A\" met_by_event: \"B\" "
        "working_days: 1 source: \"[S]\"}",
        "JURISDICTION_UNSPECIFIED"},
+      {"name: \"x\" version: 1 rules { id: \"t\" version: 1 jurisdictions: "
+       "JURISDICTION_ENGLAND trigger_event: \"A\" met_by_event: \"B\" "
+       "working_days: 1 source: \"[S]\"}",
+       "no typed event type \"A\""},
+      {"name: \"x\" version: 1 rules {" + good_rule +
+           " key_field: \"assessment_id\"}",
+       "key_field names \"assessment_id\", which is not a scalar field of "
+       "ContactReceived"},
+      {"name: \"x\" version: 1 rules {" + good_rule +
+           " trigger_date_field: \"concern\"}",
+       "trigger_date_field names \"concern\", which is not a date field"},
+      {"name: \"x\" version: 1 rules {" + good_rule +
+           " met_when: \"outcomes=X\"}",
+       "met_when names \"outcomes\""},
   };
   for (const auto& [text, reason] : cases) {
     absl::Status s = TimescaleRules::FromText(text).status();

@@ -46,7 +46,7 @@ TEST(ServerConfigTest, ShippedRulesAndHolidaysByDefault) {
   auto server = ServerProcess::Start(dir.Sub("data"));
   ASSERT_TRUE(server.ok()) << server.status();
   EXPECT_THAT((*server)->StderrText(),
-              HasSubstr("timescale rules casetrail-default version 1 (11 "
+              HasSubstr("timescale rules casetrail-default version 2 (14 "
                         "rules), bank holidays 2015-2030"));
 }
 
