@@ -1119,15 +1119,18 @@ absl::CivilDay LocalDay(const FoldConfig& config, absl::Time time) {
 
 CaseFold::CaseFold(const FoldConfig& config, std::string case_id)
     : config_(config) {
-  model_.mutable_state()->set_case_id(std::move(case_id));
+  owned_.mutable_state()->set_case_id(std::move(case_id));
 }
 
 CaseFold::CaseFold(const FoldConfig& config, casetrail::v1::CaseModel model)
-    : config_(config), model_(std::move(model)) {}
+    : config_(config), owned_(std::move(model)) {}
+
+CaseFold::CaseFold(const FoldConfig& config, casetrail::v1::CaseModel* model)
+    : config_(config), model_(model) {}
 
 bool CaseFold::Apply(const casetrail::v1::RecordedEvent& event,
                      casetrail::v1::ChronologyEntry* entry) {
-  return Folder(config_, model_, event).Run(entry);
+  return Folder(config_, *model_, event).Run(entry);
 }
 
 std::string ChronologyKey(const casetrail::v1::ChronologyEntry& entry) {

@@ -59,6 +59,12 @@ class CaseFold {
   CaseFold(const FoldConfig& config, std::string case_id);
   // Resumes from a stored model.
   CaseFold(const FoldConfig& config, casetrail::v1::CaseModel model);
+  // Folds into `*model`, which the caller owns (e.g. on a protobuf arena) and
+  // keeps alive for as long as this fold.
+  CaseFold(const FoldConfig& config, casetrail::v1::CaseModel* model);
+
+  CaseFold(const CaseFold&) = delete;
+  CaseFold& operator=(const CaseFold&) = delete;
 
   // Applies the case's next event (events come in log order). If the event
   // makes a chronology entry, stores it in *entry (when not null) and returns
@@ -66,12 +72,13 @@ class CaseFold {
   bool Apply(const casetrail::v1::RecordedEvent& event,
              casetrail::v1::ChronologyEntry* entry);
 
-  const casetrail::v1::CaseModel& model() const { return model_; }
-  casetrail::v1::CaseModel& mutable_model() { return model_; }
+  const casetrail::v1::CaseModel& model() const { return *model_; }
+  casetrail::v1::CaseModel& mutable_model() { return *model_; }
 
  private:
   const FoldConfig& config_;
-  casetrail::v1::CaseModel model_;
+  casetrail::v1::CaseModel owned_;
+  casetrail::v1::CaseModel* model_ = &owned_;
 };
 
 // The chronology key of an entry: entries sort by when they occurred, then by

@@ -87,18 +87,30 @@ std::string PrefixEnd(absl::string_view prefix) {
   return end;
 }
 
+void SerializeDeterministicallyTo(const google::protobuf::Message& m,
+                                  std::string* out);
+
 // Protobuf's default serialisation may order map entries differently between
 // runs; the read model's bytes must not, so that a rebuild is comparable to
 // the live model byte for byte.
 std::string SerializeDeterministically(const google::protobuf::Message& m) {
   std::string out;
-  {
-    google::protobuf::io::StringOutputStream raw(&out);
-    google::protobuf::io::CodedOutputStream coded(&raw);
-    coded.SetSerializationDeterministic(true);
-    m.SerializeToCodedStream(&coded);
-  }
+  SerializeDeterministicallyTo(m, &out);
   return out;
+}
+
+// The same into `*out`, replacing its contents and reusing its capacity.
+void SerializeDeterministicallyTo(const google::protobuf::Message& m,
+                                  std::string* out) {
+  // Sized exactly: a StringOutputStream would grow the string to its whole
+  // capacity (zero-filling it) for every message.
+  const size_t size = m.ByteSizeLong();
+  out->resize(size);
+  google::protobuf::io::ArrayOutputStream array(out->data(),
+                                                static_cast<int>(size));
+  google::protobuf::io::CodedOutputStream coded(&array);
+  coded.SetSerializationDeterministic(true);
+  m.SerializeWithCachedSizes(&coded);
 }
 
 // Adds to `batch` the deletion of every model, entry and link, and the reset
@@ -151,18 +163,29 @@ absl::StatusOr<uint64_t> ReadCheckpoint(rocksdb::DB* db,
 }
 
 // The model of `case_id` as `options` see it, or nullopt if there is none.
-absl::StatusOr<std::optional<CaseModel>> ReadModelAt(
-    rocksdb::DB* db, const rocksdb::ReadOptions& options,
-    absl::string_view case_id) {
-  std::string value;
-  rocksdb::Status s = db->Get(options, ModelKey(case_id), &value);
-  if (s.IsNotFound()) return std::nullopt;
+// Parses the stored model of `case_id` into `*model`; false if there is none.
+absl::StatusOr<bool> ReadModelInto(rocksdb::DB* db,
+                                   const rocksdb::ReadOptions& options,
+                                   absl::string_view case_id,
+                                   CaseModel* model) {
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s =
+      db->Get(options, db->DefaultColumnFamily(), ModelKey(case_id), &value);
+  if (s.IsNotFound()) return false;
   RETURN_IF_ERROR(FromRocksDb(s, absl::StrCat("reading case ", case_id)));
-  CaseModel model;
-  if (!model.ParseFromString(value)) {
+  if (!model->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
     return absl::DataLossError(absl::StrCat(
         "read model: the stored model of case ", case_id, " does not parse"));
   }
+  return true;
+}
+
+absl::StatusOr<std::optional<CaseModel>> ReadModelAt(
+    rocksdb::DB* db, const rocksdb::ReadOptions& options,
+    absl::string_view case_id) {
+  CaseModel model;
+  ASSIGN_OR_RETURN(bool found, ReadModelInto(db, options, case_id, &model));
+  if (!found) return std::nullopt;
   return model;
 }
 
@@ -257,6 +280,12 @@ absl::StatusOr<std::optional<CaseModel>> ReadModelStore::ReadModel(
   return ReadModelAt(db_.get(), rocksdb::ReadOptions(), case_id);
 }
 
+absl::StatusOr<bool> ReadModelStore::ReadModelInto(const std::string& case_id,
+                                                   CaseModel* model) const {
+  return projections::ReadModelInto(db_.get(), rocksdb::ReadOptions(), case_id,
+                                    model);
+}
+
 absl::StatusOr<std::vector<std::string>> ReadModelStore::CasesForChild(
     const std::string& child_id) const {
   const std::string prefix = ChildKeyPrefix(child_id);
@@ -276,13 +305,17 @@ absl::StatusOr<std::vector<std::string>> ReadModelStore::CasesForChild(
 
 absl::Status ReadModelStore::Commit(const Batch& batch) {
   rocksdb::WriteBatch write;
+  // One buffer for every key and value: Put copies them into the batch.
+  std::string key;
+  std::string value;
   for (const CaseModel* model : batch.models) {
     const std::string& case_id = model->state().case_id();
     if (case_id.empty()) {
       return absl::InvalidArgumentError(
           "read model: a model to commit has no case id");
     }
-    write.Put(ModelKey(case_id), SerializeDeterministically(*model));
+    SerializeDeterministicallyTo(*model, &value);
+    write.Put(ModelKey(case_id), value);
   }
   for (const ChronologyEntry* entry : batch.entries) {
     if (entry->case_id().empty()) {
@@ -290,17 +323,24 @@ absl::Status ReadModelStore::Commit(const Batch& batch) {
           absl::StrCat("read model: the entry of event ", entry->event_id(),
                        " has no case id"));
     }
-    write.Put(EntryKeyPrefix(entry->case_id()) + ChronologyKey(*entry),
-              SerializeDeterministically(*entry));
+    key = EntryKeyPrefix(entry->case_id());
+    key += ChronologyKey(*entry);
+    SerializeDeterministicallyTo(*entry, &value);
+    write.Put(key, value);
   }
   for (const auto& [child_id, case_id] : batch.child_links) {
     write.Put(ChildKeyPrefix(child_id) + case_id, rocksdb::Slice());
   }
   write.Put(ToSlice(kCheckpointKey), EncodeU64(batch.next_position));
-  // Not synced: a batch lost in a crash is folded again from the log. The
-  // WAL still makes each batch all or nothing.
+  // No write-ahead log: everything here can be folded again from the log.
+  // The database has one column family, so what survives a crash is the
+  // memtables flushed before it, a prefix of the batches, each whole, with
+  // the checkpoint it was written with; the runner goes on from there. A
+  // clean close flushes everything.
+  rocksdb::WriteOptions options;
+  options.disableWAL = true;
   return FromRocksDb(
-      db_->Write(rocksdb::WriteOptions(), &write),
+      db_->Write(options, &write),
       absl::StrCat("committing up to position ", batch.next_position));
 }
 

@@ -59,6 +59,10 @@ class ReadModelStore {
   // Just the model (for the runner).
   absl::StatusOr<std::optional<casetrail::v1::CaseModel>> ReadModel(
       const std::string& case_id) const;
+  // The same, parsed into `*model` (which may live on an arena); false if the
+  // read model does not hold the case.
+  absl::StatusOr<bool> ReadModelInto(const std::string& case_id,
+                                     casetrail::v1::CaseModel* model) const;
   // The cases `child_id` appears in, in case id order.
   absl::StatusOr<std::vector<std::string>> CasesForChild(
       const std::string& child_id) const;

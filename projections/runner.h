@@ -34,8 +34,11 @@ struct RunnerOptions {
   // times.
   size_t bulk_batch_events = 50000;
   // Case folds kept in memory between batches; beyond this the cache is
-  // dropped and models are read back from the read model (default 8192).
-  size_t max_cached_cases = 8192;
+  // dropped and models are read back from the read model. Default 0: dropped
+  // after every batch. Measured (docs/benchmarks.md): thousands of cached
+  // models fragment the heap enough to make every query 3-4x slower, while
+  // reading a model back costs one point read per case per batch.
+  size_t max_cached_cases = 0;
   // Start the background thread. Tests and benchmarks may turn it off and
   // call CatchUp() themselves.
   bool background = true;
