@@ -245,6 +245,10 @@ uint64_t EventStore::LogSize() const { return impl_->LogSize(); }
 absl::StatusOr<std::string> EventStore::ReadEvent(uint64_t position) const {
   return impl_->ReadEvent(position);
 }
+absl::StatusOr<std::optional<uint64_t>> EventStore::PositionOfEvent(
+    absl::string_view event_id) const {
+  return impl_->PositionOfEvent(event_id);
+}
 absl::StatusOr<MerkleHash> EventStore::RootHash(uint64_t tree_size) const {
   return impl_->RootHash(tree_size);
 }

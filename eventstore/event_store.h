@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -217,6 +218,12 @@ class EventStore {
   // The stored bytes of the event at `position`. Errors: NOT_FOUND if
   // position >= LogSize().
   absl::StatusOr<std::string> ReadEvent(uint64_t position) const;
+
+  // The position of the event recorded with `event_id` (one point read of the
+  // idempotency index), or nullopt if no such event is in the log. Errors:
+  // DATA_LOSS for a damaged index entry; UNAVAILABLE after Close.
+  absl::StatusOr<std::optional<uint64_t>> PositionOfEvent(
+      absl::string_view event_id) const;
 
   // --- The Merkle tree over the log (eventstore/merkle.h) ---
   // Every call costs O(log tree_size) reads. Errors: OUT_OF_RANGE if a size is

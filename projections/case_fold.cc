@@ -14,6 +14,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "openssl/evp.h"
+#include "projections/dates.h"
 #include "projections/headlines.h"
 #include "projections/payload_fields.h"
 
@@ -30,24 +31,6 @@ constexpr absl::string_view kFoldVersion = "casetrail-fold-3";
 // of rule 6, applied to every entry).
 constexpr int kLateRecordingWorkingDays = 2;
 
-v1::CivilDate ToDate(absl::CivilDay day) {
-  v1::CivilDate date;
-  date.set_year(static_cast<int32_t>(day.year()));
-  date.set_month(day.month());
-  date.set_day(day.day());
-  return date;
-}
-
-bool HasDate(const v1::CivilDate& date) { return date.year() != 0; }
-
-absl::CivilDay FromDate(const v1::CivilDate& date) {
-  return absl::CivilDay(date.year(), date.month(), date.day());
-}
-
-absl::Time ToTime(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
 void SetLater(v1::CivilDate* field, absl::CivilDay day) {
   if (!HasDate(*field) || FromDate(*field) < day) *field = ToDate(day);
 }
@@ -55,9 +38,12 @@ void SetLater(v1::CivilDate* field, absl::CivilDay day) {
 // The state transitions of one event, with the model they change.
 class Folder {
  public:
+  using PositionOf = std::function<std::optional<uint64_t>(const std::string&)>;
+
   Folder(const FoldConfig& config, v1::CaseModel& model,
-         const v1::RecordedEvent& recorded)
-      : config_(config),
+         const v1::RecordedEvent& recorded, PositionOf position_of)
+      : position_of_(std::move(position_of)),
+        config_(config),
         model_(model),
         state_(*model.mutable_state()),
         recorded_(recorded),
@@ -93,9 +79,9 @@ class Folder {
   v1::PreventEpisode* OpenEpisode();
   void Derive();
   void MakeEntry(v1::ChronologyEntry* entry) const;
-  int64_t EventPosition(const std::string& event_id) const;
   bool IsAmendment() const;
 
+  const PositionOf position_of_;
   const FoldConfig& config_;
   v1::CaseModel& model_;
   v1::CaseState& state_;
@@ -142,19 +128,8 @@ v1::ChildState& Folder::Child(const std::string& child_id) {
   return child;
 }
 
-int64_t Folder::EventPosition(const std::string& event_id) const {
-  for (const v1::EventRef& ref : model_.events()) {
-    if (ref.event_id() == event_id) return static_cast<int64_t>(ref.position());
-  }
-  return -1;
-}
-
 void Folder::Envelope() {
   if (state_.case_id().empty()) state_.set_case_id(event_.stream_id());
-  v1::EventRef& ref = *model_.add_events();
-  ref.set_event_id(event_.event_id());
-  ref.set_position(recorded_.position());
-  ref.set_event_type(event_.event_type());
   state_.set_event_count(state_.event_count() + 1);
   state_.set_next_position(recorded_.position() + 1);
   *state_.mutable_last_recorded_at() = recorded_.recorded_at();
@@ -202,14 +177,13 @@ void Folder::Amend(v1::Amendment::Kind kind, const std::string& target,
   }
   // A decision taken on the amended fact is flagged: named in its basis, or,
   // when it names none, below its basis position.
-  const int64_t target_position = EventPosition(target);
-  if (target_position < 0) return;
+  const std::optional<uint64_t> target_position = position_of_(target);
+  if (!target_position.has_value()) return;
   for (v1::DecisionRecord& decision : *model_.mutable_decisions()) {
     const v1::DecisionMarker& marker = decision.marker();
     const bool relied_on =
         marker.information_basis_event_ids().empty()
-            ? static_cast<uint64_t>(target_position) <
-                  marker.information_basis_position()
+            ? *target_position < marker.information_basis_position()
             : std::count(marker.information_basis_event_ids().begin(),
                          marker.information_basis_event_ids().end(),
                          target) > 0;
@@ -1117,20 +1091,46 @@ absl::CivilDay LocalDay(const FoldConfig& config, absl::Time time) {
   return absl::ToCivilDay(time, config.zone);
 }
 
-CaseFold::CaseFold(const FoldConfig& config, std::string case_id)
-    : config_(config) {
+CaseFold::CaseFold(const FoldConfig& config, std::string case_id,
+                   EventPositions positions)
+    : config_(config), positions_(std::move(positions)) {
   owned_.mutable_state()->set_case_id(std::move(case_id));
 }
 
-CaseFold::CaseFold(const FoldConfig& config, casetrail::v1::CaseModel model)
-    : config_(config), owned_(std::move(model)) {}
+CaseFold::CaseFold(const FoldConfig& config, casetrail::v1::CaseModel model,
+                   EventPositions positions)
+    : config_(config),
+      owned_(std::move(model)),
+      positions_(std::move(positions)) {}
 
-CaseFold::CaseFold(const FoldConfig& config, casetrail::v1::CaseModel* model)
-    : config_(config), model_(model) {}
+CaseFold::CaseFold(const FoldConfig& config, casetrail::v1::CaseModel* model,
+                   EventPositions positions)
+    : config_(config), model_(model), positions_(std::move(positions)) {}
+
+std::optional<uint64_t> CaseFold::PositionOf(const std::string& event_id) {
+  if (positions_ == nullptr) {
+    auto it = applied_.find(event_id);
+    if (it == applied_.end()) return std::nullopt;
+    return it->second;
+  }
+  absl::StatusOr<std::optional<uint64_t>> position = positions_(event_id);
+  if (!position.ok()) {
+    if (status_.ok()) status_ = position.status();
+    return std::nullopt;
+  }
+  return *position;
+}
 
 bool CaseFold::Apply(const casetrail::v1::RecordedEvent& event,
                      casetrail::v1::ChronologyEntry* entry) {
-  return Folder(config_, *model_, event).Run(entry);
+  const bool made_entry =
+      Folder(config_, *model_, event, [this](const std::string& id) {
+        return PositionOf(id);
+      }).Run(entry);
+  if (positions_ == nullptr) {
+    applied_.emplace(event.event().event_id(), event.position());
+  }
+  return made_entry;
 }
 
 std::string ChronologyKey(const casetrail::v1::ChronologyEntry& entry) {

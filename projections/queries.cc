@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "projections/dates.h"
 #include "projections/payload_fields.h"
 #include "projections/replay.h"
 #include "projections/views.h"
@@ -21,10 +22,6 @@ namespace v1 = ::casetrail::v1;
 
 constexpr uint32_t kDefaultPageSize = 100;
 constexpr uint32_t kMaxPageSize = 1000;
-
-absl::Time ToTime(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
 
 void CheckDate(const v1::CivilDate& date, const std::string& field,
                std::vector<RequestViolation>* out) {
@@ -82,20 +79,6 @@ std::optional<EntryKey> DecodeToken(const std::string& token) {
   }
   std::get<3>(key) = parts[3];
   return key;
-}
-
-v1::CivilDate ToDate(absl::CivilDay day) {
-  v1::CivilDate date;
-  date.set_year(static_cast<int32_t>(day.year()));
-  date.set_month(day.month());
-  date.set_day(day.day());
-  return date;
-}
-
-absl::CivilDay DayOf(const v1::CivilDate& date, absl::CivilDay otherwise) {
-  return date.year() == 0
-             ? otherwise
-             : absl::CivilDay(date.year(), date.month(), date.day());
 }
 
 }  // namespace
@@ -222,6 +205,11 @@ absl::StatusOr<v1::GetChronologyResponse> QueryEngine::Chronology(
   if (!request.case_id().empty()) {
     case_ids.push_back(request.case_id());
   } else {
+    // The child's cases come from the read model's index, so it must have
+    // caught up first (for an as-known-at answer too).
+    if (absl::Status s = AwaitPosition(request.min_position()); !s.ok()) {
+      return s;
+    }
     absl::StatusOr<std::vector<std::string>> found =
         read_model_->CasesForChild(request.child_id());
     if (!found.ok()) return found.status();
@@ -291,7 +279,7 @@ absl::StatusOr<v1::GetCaseStateResponse> QueryEngine::CaseState(
   }
   v1::GetCaseStateResponse response;
   *response.mutable_state() = loaded->cases[0].model.state();
-  EvaluateDeadlines(*config_.calendar, DayOf(request.evaluate_on(), Today()),
+  EvaluateDeadlines(*config_.calendar, DayOr(request.evaluate_on(), Today()),
                     response.mutable_state());
   DescribeDeadlines(*config_.rules, response.mutable_state());
   *response.mutable_provenance() = loaded->provenance;
@@ -303,6 +291,10 @@ absl::StatusOr<v1::GetChannelPanelPackResponse> QueryEngine::ChannelPanelPack(
   if (!Check(request).empty()) {
     return absl::InvalidArgumentError("malformed Channel panel pack request");
   }
+  // The person's cases come from the read model's index: wait for it first.
+  if (absl::Status s = AwaitPosition(request.min_position()); !s.ok()) {
+    return s;
+  }
   absl::StatusOr<std::vector<std::string>> case_ids =
       read_model_->CasesForChild(request.person_id());
   if (!case_ids.ok()) return case_ids.status();
@@ -313,12 +305,29 @@ absl::StatusOr<v1::GetChannelPanelPackResponse> QueryEngine::ChannelPanelPack(
   std::vector<const CaseSnapshot*> cases;
   for (const CaseSnapshot& c : loaded->cases) cases.push_back(&c);
   absl::StatusOr<v1::ChannelPanelPack> pack = BuildChannelPanelPack(
-      config_, request.person_id(), cases, DayOf(request.pack_date(), Today()));
+      config_, request.person_id(), cases, DayOr(request.pack_date(), Today()));
   if (!pack.ok()) return pack.status();
   v1::GetChannelPanelPackResponse response;
   *response.mutable_pack() = *std::move(pack);
   *response.mutable_provenance() = loaded->provenance;
   return response;
+}
+
+absl::StatusOr<std::optional<v1::RecordedEvent>> QueryEngine::EventOfCase(
+    const std::string& event_id, const std::string& case_id) const {
+  absl::StatusOr<std::optional<uint64_t>> position =
+      store_->PositionOfEvent(event_id);
+  if (!position.ok()) return position.status();
+  if (!position->has_value()) return std::nullopt;
+  absl::StatusOr<std::string> bytes = store_->ReadEvent(**position);
+  if (!bytes.ok()) return bytes.status();
+  v1::RecordedEvent event;
+  if (!event.ParseFromString(*bytes)) {
+    return absl::DataLossError(absl::StrCat("stored event at position ",
+                                            **position, " does not parse"));
+  }
+  if (event.event().stream_id() != case_id) return std::nullopt;
+  return event;
 }
 
 absl::StatusOr<v1::ReconstructDecisionResponse>
@@ -340,12 +349,14 @@ QueryEngine::ReconstructDecision(
     if (d.event_id() == request.event_id()) decision = &d;
   }
   if (decision == nullptr) {
-    for (const v1::EventRef& ref : model.events()) {
-      if (ref.event_id() == request.event_id()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("event ", request.event_id(), " is a ",
-                         ref.event_type(), ", which records no decision"));
-      }
+    // An event of this case that is not a decision, or no such event.
+    absl::StatusOr<std::optional<v1::RecordedEvent>> event =
+        EventOfCase(request.event_id(), request.case_id());
+    if (!event.ok()) return event.status();
+    if (event->has_value()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "event ", request.event_id(), " is a ",
+          (*event)->event().event_type(), ", which records no decision"));
     }
     return absl::NotFoundError(absl::StrCat("no event ", request.event_id(),
                                             " in case ", request.case_id()));
@@ -371,7 +382,7 @@ QueryEngine::ReconstructDecision(
   *response.mutable_state_at_basis() = then->model.state();
   const absl::CivilDay decided_on =
       LocalDay(config_, ToTime(decision->occurred_at()));
-  EvaluateDeadlines(*config_.calendar, DayOf(request.evaluate_on(), decided_on),
+  EvaluateDeadlines(*config_.calendar, DayOr(request.evaluate_on(), decided_on),
                     response.mutable_state_at_basis());
   DescribeDeadlines(*config_.rules, response.mutable_state_at_basis());
   std::vector<CaseSnapshot> then_cases;
@@ -381,15 +392,10 @@ QueryEngine::ReconstructDecision(
   }
   for (const std::string& id :
        decision->marker().information_basis_event_ids()) {
-    for (const v1::EventRef& ref : model.events()) {
-      if (ref.event_id() != id) continue;
-      absl::StatusOr<std::string> relied = store_->ReadEvent(ref.position());
-      if (!relied.ok()) return relied.status();
-      if (!response.add_relied_on()->ParseFromString(*relied)) {
-        return absl::DataLossError(absl::StrCat(
-            "stored event at position ", ref.position(), " does not parse"));
-      }
-    }
+    absl::StatusOr<std::optional<v1::RecordedEvent>> relied =
+        EventOfCase(id, request.case_id());
+    if (!relied.ok()) return relied.status();
+    if (relied->has_value()) *response.add_relied_on() = **std::move(relied);
   }
   for (const std::string& id : decision->corrected_by_event_ids()) {
     for (const v1::Amendment& amendment : model.amendments()) {

@@ -12,6 +12,7 @@
 // Thread-safety: thread-safe; the store, read model and runner are not owned
 // and must outlive the engine.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,9 @@ class QueryEngine {
                               const google::protobuf::Timestamp* known_at,
                               uint64_t min_position) const;
   absl::CivilDay Today() const;
+  // The event `event_id` if it is in case `case_id`'s stream, else nullopt.
+  absl::StatusOr<std::optional<casetrail::v1::RecordedEvent>> EventOfCase(
+      const std::string& event_id, const std::string& case_id) const;
 
   const eventstore::EventStore* const store_;
   const ReadModelStore* const read_model_;

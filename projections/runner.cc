@@ -148,16 +148,31 @@ class ProjectionRunner::Impl {
   void Follow() {
     for (;;) {
       uint64_t folded_to = 0;
+      uint64_t folded_now = 0;
       {
         absl::MutexLock l(&fold_mu_);
         if (stopping()) return;
         absl::StatusOr<uint64_t> folded = FoldBatch(options_.batch_events);
         if (!folded.ok()) return;  // FoldBatch recorded the failure.
-        if (*folded > 0) continue;
+        folded_now = *folded;
         folded_to = checkpoint();
+      }
+      if (folded_now == options_.batch_events) continue;  // more waiting
+      if (folded_now > 0) {
+        // Caught up with a small batch: let the next one gather.
+        if (!Pause(options_.min_batch_interval)) return;
+        continue;
       }
       if (!SleepUntilLogGrows(folded_to)) return;
     }
+  }
+
+  // Sleeps for `pause` unless stopped first. Returns false if the runner is
+  // to stop.
+  bool Pause(absl::Duration pause) {
+    absl::MutexLock l(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(&stop_), pause);
+    return !stop_;
   }
 
   // Sleeps until the log holds more than `known_size` events. Returns false
@@ -279,6 +294,12 @@ class ProjectionRunner::Impl {
       auto* entry =
           google::protobuf::Arena::CreateMessage<ChronologyEntry>(&arena);
       if (fold->Apply(*event, entry)) entries.push_back(entry);
+      if (!fold->status().ok()) {
+        return absl::Status(fold->status().code(),
+                            absl::StrCat("projection runner: folding position ",
+                                         read.from_position + i, ": ",
+                                         fold->status().message()));
+      }
       for (const std::string& child_id : event->event().child_ids()) {
         std::pair<std::string, std::string> link(child_id, case_id);
         if (links_seen.insert(link).second) links.push_back(std::move(link));
@@ -307,6 +328,26 @@ class ProjectionRunner::Impl {
 
   // The fold of `case_id`: cached, else resumed from the read model, else a
   // new case.
+  // Where the fold of `case_id` finds the events a correction targets: the
+  // event store's index of event ids (targets are always earlier in the
+  // log). Only events of the same case count, as in a replay of the case.
+  EventPositions StorePositions(const std::string& case_id) const {
+    return [store = store_, case_id](const std::string& event_id)
+               -> absl::StatusOr<std::optional<uint64_t>> {
+      ASSIGN_OR_RETURN(std::optional<uint64_t> position,
+                       store->PositionOfEvent(event_id));
+      if (!position.has_value()) return std::nullopt;
+      ASSIGN_OR_RETURN(std::string bytes, store->ReadEvent(*position));
+      RecordedEvent event;
+      if (!event.ParseFromString(bytes)) {
+        return absl::DataLossError(absl::StrCat("the event at position ",
+                                                *position, " does not parse"));
+      }
+      if (event.event().stream_id() != case_id) return std::nullopt;
+      return position;
+    };
+  }
+
   // With `arena`, the model is allocated on it.
   absl::StatusOr<CaseFold*> FoldFor(const std::string& case_id,
                                     google::protobuf::Arena* arena)
@@ -320,13 +361,16 @@ class ProjectionRunner::Impl {
               arena);
       ASSIGN_OR_RETURN(bool found, read_model_->ReadModelInto(case_id, model));
       if (!found) model->mutable_state()->set_case_id(case_id);
-      fold = std::make_unique<CaseFold>(config_, model);
+      fold =
+          std::make_unique<CaseFold>(config_, model, StorePositions(case_id));
     } else {
       ASSIGN_OR_RETURN(std::optional<casetrail::v1::CaseModel> stored,
                        read_model_->ReadModel(case_id));
       fold = stored.has_value()
-                 ? std::make_unique<CaseFold>(config_, *std::move(stored))
-                 : std::make_unique<CaseFold>(config_, case_id);
+                 ? std::make_unique<CaseFold>(config_, *std::move(stored),
+                                              StorePositions(case_id))
+                 : std::make_unique<CaseFold>(config_, case_id,
+                                              StorePositions(case_id));
     }
     CaseFold* raw = fold.get();
     cache_.emplace(case_id, std::move(fold));

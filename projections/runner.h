@@ -39,6 +39,11 @@ struct RunnerOptions {
   // models fragment the heap enough to make every query 3-4x slower, while
   // reading a model back costs one point read per case per batch.
   size_t max_cached_cases = 0;
+  // While following, a batch smaller than batch_events is followed by this
+  // pause (default 100 ms), so that under a steady stream of small appends
+  // each case model is rewritten once per pause rather than once per append.
+  // It bounds what it adds to the lag.
+  absl::Duration min_batch_interval = absl::Milliseconds(100);
   // Start the background thread. Tests and benchmarks may turn it off and
   // call CatchUp() themselves.
   bool background = true;

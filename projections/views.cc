@@ -12,25 +12,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "casetrail/v1/case_events.pb.h"
+#include "projections/dates.h"
 
 namespace casetrail::projections {
 namespace {
 
 namespace v1 = ::casetrail::v1;
-
-bool HasDate(const v1::CivilDate& date) { return date.year() != 0; }
-
-absl::CivilDay FromDate(const v1::CivilDate& date) {
-  return absl::CivilDay(date.year(), date.month(), date.day());
-}
-
-v1::CivilDate ToDate(absl::CivilDay day) {
-  v1::CivilDate date;
-  date.set_year(static_cast<int32_t>(day.year()));
-  date.set_month(day.month());
-  date.set_day(day.day());
-  return date;
-}
 
 bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list,
               const std::string& value) {

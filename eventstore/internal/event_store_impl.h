@@ -58,6 +58,8 @@ class EventStore::Impl {
     return published_size_.load(std::memory_order_acquire);
   }
   absl::StatusOr<std::string> ReadEvent(uint64_t position) const;
+  absl::StatusOr<std::optional<uint64_t>> PositionOfEvent(
+      absl::string_view event_id) const;
   absl::StatusOr<MerkleHash> RootHash(uint64_t tree_size) const;
   absl::StatusOr<std::vector<MerkleHash>> InclusionProof(
       uint64_t position, uint64_t tree_size) const;

@@ -39,6 +39,27 @@ absl::Status EventStore::Impl::CheckTreeSize(uint64_t tree_size) const {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<uint64_t>> EventStore::Impl::PositionOfEvent(
+    absl::string_view event_id) const {
+  if (db_closed_.load(std::memory_order_acquire)) {
+    return absl::UnavailableError("event store is closed");
+  }
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), dedupe_cf_,
+               rocksdb::Slice(event_id.data(), event_id.size()), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  RETURN_IF_ERROR(FromRocksDb(s, "looking up an event id"));
+  const std::optional<uint64_t> position = DecodeU64(value);
+  if (!position) {
+    return absl::DataLossError(
+        absl::StrCat("the index entry of event ", event_id, " is damaged"));
+  }
+  // An append being committed is not in the log until it is published.
+  if (*position >= LogSize()) return std::nullopt;
+  return position;
+}
+
 absl::StatusOr<std::string> EventStore::Impl::ReadEvent(
     uint64_t position) const {
   if (db_closed_.load(std::memory_order_acquire)) {

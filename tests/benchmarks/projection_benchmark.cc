@@ -10,6 +10,9 @@
 //     entries; --samples calls; p50/p99);
 //   - the same chronology as known at a time (a replay of the case's stream
 //     through the fold; p50/p99), and the case state as known at that time.
+// --mode=server --server=HOST:PORT: appends the big case (and --cases others)
+//   through CaseLog, then measures the same queries over gRPC, including
+//   serialising and parsing the responses.
 // --mode=lag --server=HOST:PORT: polls GetProjectionStatus every --poll_ms
 //   for --duration seconds while something else appends (tools/
 //   projection_lag.sh runs casetrail-bench with 64 clients), and reports how
@@ -28,6 +31,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "casetrail/v1/case_log.grpc.pb.h"
 #include "casetrail/v1/case_queries.grpc.pb.h"
 #include "eventstore/event_store.h"
 #include "grpcpp/grpcpp.h"
@@ -37,7 +41,7 @@
 #include "tests/testing/case_generator.h"
 #include "tests/testing/event_store_fixture.h"
 
-ABSL_FLAG(std::string, mode, "store", "store | lag");
+ABSL_FLAG(std::string, mode, "store", "store | lag | server");
 ABSL_FLAG(std::string, data_dir, "/tmp/projection_bench",
           "store: directory for the log and read model (emptied first).");
 ABSL_FLAG(int, cases, 1000, "store: generated cases besides the big one.");
@@ -216,6 +220,71 @@ int StoreMode() {
   return 0;
 }
 
+int ServerMode() {
+  auto channel = grpc::CreateChannel(absl::GetFlag(FLAGS_server),
+                                     grpc::InsecureChannelCredentials());
+  auto log = v1::CaseLog::NewStub(channel);
+  auto queries = v1::CaseQueries::NewStub(channel);
+  std::vector<casetrail::testing::GeneratedCase> cases =
+      casetrail::testing::GenerateCaseEvents(
+          7, absl::GetFlag(FLAGS_cases), absl::GetFlag(FLAGS_events_per_case));
+  cases.push_back(casetrail::testing::GenerateCaseEvents(
+      8, 1, absl::GetFlag(FLAGS_big_case_events))[0]);
+  const std::string big_case = cases.back().case_id;
+  uint64_t last_position = 0;
+  for (const auto& c : cases) {
+    for (size_t i = 0; i < c.events.size(); i += 100) {
+      v1::AppendEventsRequest request;
+      request.set_stream_id(c.case_id);
+      request.mutable_expected_version()->set_kind(
+          v1::ExpectedVersion::KIND_ANY);
+      for (size_t j = i; j < std::min(c.events.size(), i + 100); ++j) {
+        *request.add_events() = c.events[j];
+      }
+      grpc::ClientContext context;
+      v1::AppendEventsResponse response;
+      grpc::Status s = log->AppendEvents(&context, request, &response);
+      if (!s.ok()) {
+        std::fprintf(stderr, "projection_benchmark: append: %s\n",
+                     s.error_message().c_str());
+        return 1;
+      }
+      last_position = response.events().rbegin()->position();
+    }
+  }
+  std::printf("appended %zu cases; big case %s\n", cases.size(),
+              big_case.c_str());
+  auto query = [&](const char* name, v1::GetChronologyRequest request) {
+    size_t entries = 0;
+    Measure(name, absl::GetFlag(FLAGS_samples), [&] {
+      grpc::ClientContext context;
+      v1::GetChronologyResponse response;
+      grpc::Status s = queries->GetChronology(&context, request, &response);
+      if (!s.ok()) {
+        std::fprintf(stderr, "projection_benchmark: %s\n",
+                     s.error_message().c_str());
+        std::exit(1);
+      }
+      entries = response.entries_size();
+    });
+    std::printf("  (%zu entries per call)\n", entries);
+  };
+  v1::GetChronologyRequest now;
+  now.set_case_id(big_case);
+  now.set_page_size(1000);
+  now.set_min_position(last_position + 1);
+  query("gRPC chronology, read model (<=1000)", now);
+  now.set_page_size(100);
+  query("gRPC chronology, read model (first 100)", now);
+  v1::GetChronologyRequest known_at;
+  known_at.set_case_id(big_case);
+  known_at.set_page_size(1000);
+  known_at.mutable_as_known_at()->set_seconds(
+      absl::ToUnixSeconds(absl::Now() + absl::Hours(1)));
+  query("gRPC chronology as known at T (replay)", known_at);
+  return 0;
+}
+
 int LagMode() {
   auto channel = grpc::CreateChannel(absl::GetFlag(FLAGS_server),
                                      grpc::InsecureChannelCredentials());
@@ -279,6 +348,7 @@ int main(int argc, char** argv) {
   const std::string mode = absl::GetFlag(FLAGS_mode);
   if (mode == "store") return StoreMode();
   if (mode == "lag") return LagMode();
+  if (mode == "server") return ServerMode();
   std::fprintf(stderr, "projection_benchmark: unknown --mode %s\n",
                mode.c_str());
   return 2;

@@ -13,6 +13,7 @@
 #include "casetrail/v1/case_events.pb.h"
 #include "eventstore/stored_event.h"
 #include "google/protobuf/descriptor.h"
+#include "projections/dates.h"
 #include "tests/testing/case_events.h"
 
 namespace casetrail::testing {
@@ -160,13 +161,7 @@ uint64_t Mix(uint64_t seed, uint64_t index, uint64_t stream) {
   return z ^ (z >> 31);
 }
 
-v1::CivilDate ToDate(absl::CivilDay day) {
-  v1::CivilDate date;
-  date.set_year(static_cast<int32_t>(day.year()));
-  date.set_month(day.month());
-  date.set_day(day.day());
-  return date;
-}
+using casetrail::projections::ToDate;
 
 std::string DateJson(absl::CivilDay day) {
   return absl::StrFormat("{\"year\":%d,\"month\":%d,\"day\":%d}", day.year(),
