@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -75,6 +76,9 @@ class WorkingDayCalendar {
   absl::Status CheckCovered(absl::CivilDay day) const;
 
   absl::flat_hash_map<absl::CivilDay, std::string> holidays_;
+  // The bank holidays that fall on weekdays, in order (substitute days are
+  // listed in the file themselves).
+  std::vector<absl::CivilDay> weekday_holidays_;
   absl::CivilYear first_year_;
   absl::CivilYear last_year_;
 };

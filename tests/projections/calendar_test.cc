@@ -271,5 +271,35 @@ TEST(CalendarTest, MalformedFilesAreRefusedSayingWhy) {
   }
 }
 
+TEST(CalendarTest, WorkingDaysBetweenCountsEveryDayItSpans) {
+  // The count is arithmetic (whole weeks, then bank holidays by binary
+  // search); check it against counting day by day, for spans from none to
+  // several years, starting on every weekday, across the file's holidays.
+  for (CivilDay from(2015, 1, 1); from < CivilDay(2030, 12, 1); from += 37) {
+    for (int span : {0, 1, 2, 5, 6, 7, 8, 13, 14, 45, 364, 400, 1000}) {
+      const CivilDay to = from + span;
+      if (to > CivilDay(2030, 12, 31)) continue;
+      int64_t expected = 0;
+      for (CivilDay d = from + 1; d <= to; ++d) {
+        if (*Cal().IsWorkingDay(d)) ++expected;
+      }
+      ASSERT_EQ(*Cal().WorkingDaysBetween(from, to), expected)
+          << from << " to " << to;
+      ASSERT_EQ(*Cal().WorkingDaysBetween(to, from), -expected);
+    }
+  }
+  EXPECT_EQ(Cal()
+                .WorkingDaysBetween(CivilDay(2030, 12, 1), CivilDay(2031, 1, 2))
+                .status()
+                .code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(
+      Cal()
+          .WorkingDaysBetween(CivilDay(2014, 12, 30), CivilDay(2015, 1, 5))
+          .status()
+          .code(),
+      absl::StatusCode::kOutOfRange);
+}
+
 }  // namespace
 }  // namespace casetrail::projections
