@@ -51,33 +51,31 @@ void CheckId(const std::string& id, const std::string& field,
 }
 
 // A chronology page token: the sort key of the last entry of the previous
-// page (occurred seconds, nanos, position, case id). Keys, not offsets, so
-// that an entry recorded late between two pages does not shift them.
-using EntryKey = std::tuple<int64_t, int32_t, uint64_t, std::string>;
+// page, in the chronology's own order (occurred second, log position, case
+// id; views.cc). Keys, not offsets, so that an entry recorded late between
+// two pages does not shift them.
+using EntryKey = std::tuple<int64_t, uint64_t, std::string>;
 
 EntryKey KeyOf(const v1::ChronologyEntry& e) {
-  return {e.occurred_at().time().seconds(), e.occurred_at().time().nanos(),
-          e.position(), e.case_id()};
+  return {e.occurred_at().time().seconds(), e.position(), e.case_id()};
 }
 
 std::string EncodeToken(const EntryKey& key) {
-  return absl::WebSafeBase64Escape(
-      absl::StrCat(std::get<0>(key), ":", std::get<1>(key), ":",
-                   std::get<2>(key), ":", std::get<3>(key)));
+  return absl::WebSafeBase64Escape(absl::StrCat(
+      std::get<0>(key), ":", std::get<1>(key), ":", std::get<2>(key)));
 }
 
 std::optional<EntryKey> DecodeToken(const std::string& token) {
   std::string text;
   if (!absl::WebSafeBase64Unescape(token, &text)) return std::nullopt;
   std::vector<std::string> parts =
-      absl::StrSplit(text, absl::MaxSplits(':', 3));
+      absl::StrSplit(text, absl::MaxSplits(':', 2));
   EntryKey key;
-  if (parts.size() != 4 || !absl::SimpleAtoi(parts[0], &std::get<0>(key)) ||
-      !absl::SimpleAtoi(parts[1], &std::get<1>(key)) ||
-      !absl::SimpleAtoi(parts[2], &std::get<2>(key))) {
+  if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &std::get<0>(key)) ||
+      !absl::SimpleAtoi(parts[1], &std::get<1>(key))) {
     return std::nullopt;
   }
-  std::get<3>(key) = parts[3];
+  std::get<2>(key) = parts[2];
   return key;
 }
 
