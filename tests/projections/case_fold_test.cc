@@ -1185,15 +1185,14 @@ TEST(CaseFoldTest, FoldsAreDeterministicAndResumable) {
       ASSERT_TRUE(stored.ParseFromString(Deterministic(first.model)));
       // A resumed fold finds earlier events through the log, as the runner's
       // does through the event store.
-      CaseFold resumed(
-          FoldConfig::Default(), std::move(stored),
-          [&s](const std::string& id)
-              -> absl::StatusOr<std::optional<uint64_t>> {
-            for (const v1::RecordedEvent& e : s.events()) {
-              if (e.event().event_id() == id) return e.position();
-            }
-            return std::nullopt;
-          });
+      CaseFold resumed(FoldConfig::Default(), std::move(stored),
+                       [&s](const std::string& id)
+                           -> absl::StatusOr<std::optional<uint64_t>> {
+                         for (const v1::RecordedEvent& e : s.events()) {
+                           if (e.event().event_id() == id) return e.position();
+                         }
+                         return std::nullopt;
+                       });
       std::vector<std::string> entries;
       for (const auto& e : first.entries) entries.push_back(Deterministic(e));
       for (size_t i = split; i < s.events().size(); ++i) {
