@@ -37,7 +37,9 @@ cat <<MSG
 
 casetraild is serving on $listen (data in $data). In another terminal, try:
   ./build/tools/casetrail read case-NS-0001
-  ./build/tools/casetrail log
+  ./build/tools/casetrail chronology case-NS-0001
+  ./build/tools/casetrail state case-NS-0001 --on=2026-05-01
+  ./build/tools/casetrail pack NS-P-310552
   ./build/tools/casetrail tail
   ./build/tools/casetrail checkpoint --issue
 The log's verifier key is in $(dirname "$data")/log.vkey.
