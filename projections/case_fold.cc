@@ -25,7 +25,7 @@ namespace v1 = ::casetrail::v1;
 
 // Raised whenever the fold's output for the same events changes; part of the
 // read model's fingerprint, so a new build rebuilds an old read model.
-constexpr absl::string_view kFoldVersion = "casetrail-fold-3";
+constexpr absl::string_view kFoldVersion = "casetrail-fold-4";
 // A chronology entry recorded more than this many working days after the day
 // it occurred carries the late-recording badge (the visit-recording timescale
 // of rule 6, applied to every entry).
@@ -33,6 +33,45 @@ constexpr int kLateRecordingWorkingDays = 2;
 
 void SetLater(v1::CivilDate* field, absl::CivilDay day) {
   if (!HasDate(*field) || FromDate(*field) < day) *field = ToDate(day);
+}
+
+// An enum value's name, without its type's prefix when `strip` (e.g.
+// LEGAL_STATUS_CA1989_S20 -> "CA1989_S20"); "value N" for a value this build
+// does not know (stored events may carry one).
+std::string EnumName(const google::protobuf::EnumDescriptor* type, int value,
+                     bool strip) {
+  const google::protobuf::EnumValueDescriptor* v =
+      type->FindValueByNumber(value);
+  if (v == nullptr) return absl::StrCat("value ", value);
+  if (!strip) return v->name();
+  const std::string& first = type->value(0)->name();  // ..._UNSPECIFIED
+  const size_t prefix = first.rfind("UNSPECIFIED");
+  if (prefix != std::string::npos &&
+      v->name().compare(0, prefix, first, 0, prefix) == 0) {
+    return v->name().substr(prefix);
+  }
+  return v->name();
+}
+
+// An enum value as lower-case words without its type's prefix, e.g.
+// S47_OUTCOME_NO_ICPC -> "no icpc"; the number for a value this build does not
+// know (stored events may carry one).
+std::string EnumWords(const google::protobuf::EnumDescriptor* type, int value) {
+  std::string name = EnumName(type, value, /*strip=*/true);
+  absl::AsciiStrToLower(&name);
+  std::replace(name.begin(), name.end(), '_', ' ');
+  return name;
+}
+
+// The log position a decision's maker had seen: 0 in the event means "the log
+// when it was appended", i.e. the decision's own position; a position beyond
+// the decision's own is taken as its own (a decider cannot have seen later
+// events).
+uint64_t BasisPosition(const v1::Decision& decision,
+                       const v1::RecordedEvent& recorded) {
+  const uint64_t basis = decision.information_basis().log_position();
+  return basis == 0 || basis > recorded.position() ? recorded.position()
+                                                   : basis;
 }
 
 // The state transitions of one event, with the model they change.
@@ -146,9 +185,7 @@ void Folder::Envelope() {
     // The rationale stays in the event and its chronology entry; the record
     // keeps what corrections are checked against.
     *marker.mutable_decided_by() = decision->decided_by();
-    const uint64_t basis = decision->information_basis().log_position();
-    marker.set_information_basis_position(basis == 0 ? recorded_.position()
-                                                     : basis);
+    marker.set_information_basis_position(BasisPosition(*decision, recorded_));
     *marker.mutable_information_basis_event_ids() =
         decision->information_basis().event_ids();
     *record.mutable_occurred_at() = event_.occurred_at().time();
@@ -300,6 +337,14 @@ bool OutlivesTheCase(const v1::Deadline& d) {
          d.trigger_event_type() == "SARProcessed";
 }
 
+// The date a deadline is due by: its due date, or an approved extension's.
+const v1::CivilDate& EffectiveDue(const v1::Deadline& d) {
+  return HasDate(d.extended_to()) &&
+                 FromDate(d.extended_to()) > FromDate(d.due())
+             ? d.extended_to()
+             : d.due();
+}
+
 bool IsEnglish(absl::string_view language) {
   return absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(language),
                                 "english");
@@ -435,8 +480,11 @@ void Folder::Payload() {
       if (concluded.outcome() != v1::S47_OUTCOME_ICPC) {
         CloseOpenDeadlines(
             /*superseded=*/false,
-            absl::StrCat("the s47 enquiry concluded without a conference (",
-                         v1::S47Outcome_Name(concluded.outcome()), ")"),
+            absl::StrCat(
+                "the s47 enquiry concluded without a conference (",
+                EnumName(v1::S47Outcome_descriptor(), concluded.outcome(),
+                         /*strip=*/false),
+                ")"),
             [](const v1::Deadline& d) {
               return d.trigger_event_type() == "StrategyDiscussionHeld";
             });
@@ -584,7 +632,11 @@ void Folder::Payload() {
       const google::protobuf::Message* payload = TypedPayload(event_);
       const std::string channel_case_id =
           FieldText(*payload, "channel_case_id").value_or("");
-      v1::PreventEpisode* episode = Episode("", channel_case_id, true);
+      // A Channel event that names no Channel case belongs to the open
+      // episode, rather than starting one of its own.
+      v1::PreventEpisode* episode =
+          channel_case_id.empty() ? OpenEpisode() : nullptr;
+      if (episode == nullptr) episode = Episode("", channel_case_id, true);
       *episode->add_events() = recorded_;
       if (event_.has_channel_panel_held()) {
         switch (event_.channel_panel_held().outcome()) {
@@ -787,7 +839,7 @@ void Folder::Payload() {
           /*superseded=*/false, "the case was closed",
           [&](const v1::Deadline& d) {
             if (OutlivesTheCase(d)) return false;
-            return !HasDate(d.due()) || FromDate(d.due()) >= day_;
+            return !HasDate(d.due()) || FromDate(EffectiveDue(d)) >= day_;
           });
       break;
     case v1::CaseEvent::kRecordRestrictionChanged: {
@@ -830,7 +882,7 @@ void Folder::Deadlines() {
                        [&](const v1::Deadline& d) {
                          return d.trigger_event_type() == "AssessmentStarted" &&
                                 d.key() == id && HasDate(d.due()) &&
-                                FromDate(d.due()) >= day_;
+                                FromDate(EffectiveDue(d)) >= day_;
                        });
   }
   if (event_.has_visit_completed()) {
@@ -933,9 +985,7 @@ void Folder::Derive() {
       cp = true;
       std::vector<std::string> categories;
       for (int c : child.plan_categories()) {
-        std::string name = v1::AbuseCategory_Name(c);
-        absl::AsciiStrToLower(&name);
-        categories.push_back(name.substr(name.rfind('_') + 1));
+        categories.push_back(EnumWords(v1::AbuseCategory_descriptor(), c));
       }
       state_.add_legal_basis(absl::StrCat(
           who, ": child protection plan",
@@ -952,7 +1002,7 @@ void Folder::Derive() {
     for (int status : child.legal_statuses()) {
       state_.add_legal_basis(absl::StrCat(
           who, ": ",
-          v1::LegalStatus_Name(status).substr(strlen("LEGAL_STATUS_"))));
+          EnumName(v1::LegalStatus_descriptor(), status, /*strip=*/true)));
     }
     looked_after = looked_after || child.looked_after();
   }
@@ -1008,9 +1058,7 @@ void Folder::MakeEntry(v1::ChronologyEntry* entry) const {
     v1::DecisionMarker& marker = *entry->mutable_decision();
     *marker.mutable_decided_by() = decision->decided_by();
     marker.set_rationale(decision->rationale());
-    const uint64_t basis = decision->information_basis().log_position();
-    marker.set_information_basis_position(basis == 0 ? recorded_.position()
-                                                     : basis);
+    marker.set_information_basis_position(BasisPosition(*decision, recorded_));
     *marker.mutable_information_basis_event_ids() =
         decision->information_basis().event_ids();
   }

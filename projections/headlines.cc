@@ -73,7 +73,14 @@ std::string Agencies(
 std::string Brief(absl::string_view text, size_t max = 160) {
   if (text.size() <= max) return std::string(text);
   size_t cut = text.rfind(' ', max);
-  if (cut == absl::string_view::npos || cut < max / 2) cut = max;
+  if (cut == absl::string_view::npos || cut < max / 2) {
+    // No space near the end: cut at a character boundary (never inside a
+    // UTF-8 sequence, or the entry would not parse).
+    cut = max;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
+      --cut;
+    }
+  }
   return absl::StrCat(text.substr(0, cut), "...");
 }
 

@@ -155,6 +155,10 @@ void EvaluateDeadlines(const WorkingDayCalendar& calendar, absl::CivilDay day,
     d.set_status(v1::DEADLINE_STATUS_UNSPECIFIED);
     d.set_working_days_late(0);
     if (!d.error().empty() || !HasDate(d.due())) continue;
+    if (HasDate(d.trigger_date()) && FromDate(d.trigger_date()) > day) {
+      d.set_status(v1::DEADLINE_STATUS_NOT_YET_STARTED);
+      continue;
+    }
     const absl::CivilDay due = FromDate(d.due());
     const bool met = HasDate(d.met_on()) && FromDate(d.met_on()) <= day;
     const bool extended = HasDate(d.extended_to()) &&
@@ -349,7 +353,9 @@ absl::StatusOr<v1::ChannelPanelPack> BuildChannelPanelPack(
       }
     }
     const std::string stage =
-        v1::CaseStage_Name(state.stage()).substr(strlen("CASE_STAGE_"));
+        state.stage() == v1::CASE_STAGE_UNSPECIFIED
+            ? std::string("UNKNOWN")
+            : v1::CaseStage_Name(state.stage()).substr(strlen("CASE_STAGE_"));
     individual.add_current_status(absl::StrCat(
         state.case_id(), ": ", stage,
         state.legal_basis().empty()

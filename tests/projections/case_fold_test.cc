@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/time/civil_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -1205,6 +1206,88 @@ TEST(CaseFoldTest, FoldsAreDeterministicAndResumable) {
       EXPECT_EQ(entries, once.entries);
     }
   }
+}
+
+}  // namespace
+}  // namespace casetrail::projections
+
+// ---------------------------------------------------------------------------
+// Inputs the fold must survive, and edges found in review.
+// ---------------------------------------------------------------------------
+
+namespace casetrail::projections {
+namespace {
+
+TEST(CaseFoldEdgesTest, AnEnumValueThisBuildDoesNotKnowIsShownByNumber) {
+  Story s("case-enum", {"child-a"});
+  s.Add("legal1", CivilDay(2026, 2, 2),
+        Legal("child-a", static_cast<v1::LegalStatus>(99),
+              v1::LEGAL_STATUS_CHANGE_STARTED, CivilDay(2026, 2, 2)));
+  const v1::CaseState state = s.Fold().model.state();
+  EXPECT_THAT(state.legal_basis(), ElementsAre("child-a: value 99"));
+}
+
+TEST(CaseFoldEdgesTest, ALongHeadlineIsCutAtACharacterBoundary) {
+  // 200 two-byte characters and no space: a cut at byte 160 would split one.
+  std::string concern;
+  for (int i = 0; i < 201; ++i) concern += "\xC3\xA9";  // é
+  Story s("case-utf8", {"child-a"});
+  s.Add("c1", CivilDay(2026, 2, 2), Contact("Ann Lee", "teacher", concern));
+  const CaseSnapshot snapshot = s.Fold();
+  ASSERT_EQ(snapshot.entries.size(), 1u);
+  // A proto3 string that is not valid UTF-8 serialises but does not parse.
+  v1::ChronologyEntry parsed;
+  ASSERT_TRUE(parsed.ParseFromString(snapshot.entries[0].SerializeAsString()));
+  EXPECT_TRUE(absl::EndsWith(parsed.headline(), "\xC3\xA9..."));
+}
+
+TEST(CaseFoldEdgesTest, ABasisBeyondTheDecisionIsTheDecisionsOwnPosition) {
+  Story s("case-basis", {"child-a"});
+  s.Add("c1", CivilDay(2026, 2, 2), Contact("Ann Lee", "teacher", "bruise"));
+  v1::Decision decision = Decided(TeamManager(), "assess");
+  decision.mutable_information_basis()->set_log_position(1000);
+  s.Add("rd1", CivilDay(2026, 2, 2),
+        Referral(v1::REFERRAL_OUTCOME_ASSESSMENT, decision));
+  const v1::CaseModel model = s.Fold().model;
+  ASSERT_EQ(model.decisions_size(), 1);
+  EXPECT_EQ(model.decisions(0).marker().information_basis_position(),
+            s.PositionOf("rd1"));
+}
+
+TEST(CaseFoldEdgesTest, AChannelEventNamingNoChannelCaseJoinsTheOpenEpisode) {
+  Story s("case-episode", {"child-a"});
+  s.Add("pr1", CivilDay(2026, 2, 2), PreventReferral("PR-1", "concerns"));
+  s.Add("cr1", CivilDay(2026, 2, 3), ChannelReferral("CH-1", "PR-1"));
+  s.Add("va1", CivilDay(2026, 2, 4), Vulnerability(""));
+  const v1::CaseState state = s.Fold().model.state();
+  ASSERT_EQ(state.prevent_episodes_size(), 1);
+  EXPECT_EQ(state.prevent_episodes(0).events_size(), 3);
+}
+
+TEST(CaseFoldEdgesTest, DeadlinesBeforeTheirTriggerHaveNotStarted) {
+  Story s("case-early", {"child-a"});
+  s.Add("c1", CivilDay(2026, 3, 6), Contact("Ann Lee", "teacher", "bruise"));
+  EXPECT_EQ(StatusOn(s.Fold().model, "referral-decision-1wd", "c1",
+                     CivilDay(2026, 3, 5)),
+            v1::DEADLINE_STATUS_NOT_YET_STARTED);
+}
+
+TEST(CaseFoldEdgesTest, AnExtendedAssessmentNotYetDueEndsWithTheCase) {
+  // Started 2 March 2026: due 7 May (45 working days past Easter); extended
+  // to 29 May; the case closes on 20 May, inside the extension.
+  Story s("case-extended", {"child-a"});
+  s.Add("a1", CivilDay(2026, 3, 2),
+        AssessmentStart("A-1", "child-a", CivilDay(2026, 3, 2)));
+  s.Add("ext-req", CivilDay(2026, 4, 28),
+        ExtensionRequest("A-1", CivilDay(2026, 5, 29)));
+  s.Add("ext", CivilDay(2026, 4, 30),
+        ExtensionDecision("A-1", "ext-req", v1::EXTENSION_OUTCOME_APPROVED,
+                          CivilDay(2026, 5, 29)));
+  s.Add("closed", CivilDay(2026, 5, 20),
+        Closed(v1::CASE_CLOSURE_REASON_RC8_NO_FURTHER_ACTION));
+  EXPECT_EQ(
+      StatusOn(s.Fold().model, "assessment-45wd", "a1", CivilDay(2026, 6, 1)),
+      v1::DEADLINE_STATUS_NOT_APPLICABLE);
 }
 
 }  // namespace
