@@ -140,16 +140,20 @@ absl::CivilDay QueryEngine::Today() const {
 }
 
 absl::Status QueryEngine::AwaitPosition(uint64_t min_position) const {
+  // A runner that stopped on an error no longer follows the log: its read
+  // model would answer "as known now" with what it knew when it stopped.
+  if (absl::Status failed = runner_->last_error(); !failed.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("the read model stopped following the log at position ",
+                     runner_->checkpoint(), ": ", failed.message(),
+                     "; ask as known at a time, or restart casetraild"));
+  }
   if (min_position == 0 || runner_->checkpoint() >= min_position) {
     return absl::OkStatus();
   }
   if (runner_->WaitFor(min_position, wait_)) return absl::OkStatus();
   const uint64_t at = runner_->checkpoint();
-  if (!runner_->last_error().ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("the read model stopped at position ", at, ": ",
-                     runner_->last_error().message()));
-  }
+  if (!runner_->last_error().ok()) return AwaitPosition(min_position);
   return absl::UnavailableError(absl::StrCat(
       "the read model is at position ", at, ", ", min_position - at,
       " events short of the requested ", min_position, " (log size ",
@@ -186,7 +190,26 @@ absl::StatusOr<QueryEngine::Loaded> QueryEngine::Load(
     absl::StatusOr<std::optional<ReadModelStore::CaseRead>> read =
         read_model_->ReadCase(case_id);
     if (!read.ok()) return read.status();
-    if (!read->has_value()) continue;
+    if (!read->has_value()) {
+      // Not in the read model: unknown, or recorded but not yet folded (the
+      // read model lags, or is being rebuilt). Only the log can say which.
+      eventstore::StreamRead head;
+      head.stream_id = case_id;
+      head.backwards = true;
+      head.limit = 1;
+      absl::StatusOr<eventstore::StreamSlice> stream = store_->ReadStream(head);
+      if (!stream.ok()) return stream.status();
+      if (stream->stream_version > 0) {
+        return absl::UnavailableError(
+            absl::StrCat("case ", case_id,
+                         " is in the log but not yet in the read model "
+                         "(at position ",
+                         read_model_->checkpoint(), " of ", store_->LogSize(),
+                         "); retry with min_position, or ask as known "
+                         "at a time"));
+      }
+      continue;
+    }
     position = (*read)->checkpoint;
     loaded.cases.push_back(std::move((*read)->snapshot));
   }
@@ -420,6 +443,9 @@ absl::StatusOr<v1::GetProjectionStatusResponse> QueryEngine::Status(
                               : 0);
   response.set_fingerprint(config_.Fingerprint());
   response.set_events_applied(runner_->events_applied());
+  if (!runner_->last_error().ok()) {
+    response.set_error(std::string(runner_->last_error().message()));
+  }
   response.set_rebuilds(runner_->rebuilds());
   if (request.digest()) {
     absl::StatusOr<std::string> digest = read_model_->Digest();

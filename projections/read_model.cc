@@ -212,9 +212,13 @@ absl::StatusOr<std::unique_ptr<ReadModelStore>> ReadModelStore::Open(
     return FromRocksDb(s, "reading the fingerprint");
   }
   const bool has_fingerprint = s.ok();
-  if (has_fingerprint && stored_fingerprint == fingerprint &&
-      ReadCheckpoint(db, rocksdb::ReadOptions()).ok()) {
-    return store;
+  if (has_fingerprint && stored_fingerprint == fingerprint) {
+    absl::StatusOr<uint64_t> checkpoint =
+        ReadCheckpoint(db, rocksdb::ReadOptions());
+    if (checkpoint.ok()) {
+      store->checkpoint_.store(*checkpoint);
+      return store;
+    }
   }
   bool empty = false;
   if (!has_fingerprint) {
@@ -236,12 +240,10 @@ absl::StatusOr<std::unique_ptr<ReadModelStore>> ReadModelStore::Open(
 ReadModelStore::~ReadModelStore() = default;
 
 uint64_t ReadModelStore::checkpoint() const {
-  // Open made sure the checkpoint is there, and only whole batches change
-  // it; should RocksDB fail to read it, 0 makes the runner start over, which
-  // is always safe.
-  absl::StatusOr<uint64_t> checkpoint =
-      ReadCheckpoint(db_.get(), rocksdb::ReadOptions());
-  return checkpoint.ok() ? *checkpoint : 0;
+  // Read at Open and kept with every Commit and Clear: never read again, so a
+  // failed read can never be taken for 0 and fold events a second time onto
+  // the stored models.
+  return checkpoint_.load();
 }
 
 absl::StatusOr<std::optional<ReadModelStore::CaseRead>>
@@ -339,15 +341,20 @@ absl::Status ReadModelStore::Commit(const Batch& batch) {
   // clean close flushes everything.
   rocksdb::WriteOptions options;
   options.disableWAL = true;
-  return FromRocksDb(
+  RETURN_IF_ERROR(FromRocksDb(
       db_->Write(options, &write),
-      absl::StrCat("committing up to position ", batch.next_position));
+      absl::StrCat("committing up to position ", batch.next_position)));
+  checkpoint_.store(batch.next_position);
+  return absl::OkStatus();
 }
 
 absl::Status ReadModelStore::Clear() {
   rocksdb::WriteBatch batch;
   AddClear(&batch);
-  return FromRocksDb(db_->Write(rocksdb::WriteOptions(), &batch), "clearing");
+  RETURN_IF_ERROR(
+      FromRocksDb(db_->Write(rocksdb::WriteOptions(), &batch), "clearing"));
+  checkpoint_.store(0);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> ReadModelStore::Digest() const {

@@ -14,6 +14,7 @@
 // Thread-safety: thread-safe. Reads use a RocksDB snapshot, so a read of one
 // case sees one committed batch.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -90,6 +91,8 @@ class ReadModelStore {
   ReadModelStore() = default;
   std::unique_ptr<rocksdb::DB> db_;
   bool cleared_at_open_ = false;
+  // The stored checkpoint, as of the last Commit or Clear.
+  std::atomic<uint64_t> checkpoint_{0};
 };
 
 }  // namespace casetrail::projections

@@ -213,6 +213,15 @@ class ProjectionRunner::Impl {
   absl::Status FoldUntil(uint64_t target)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(fold_mu_) {
     while (checkpoint() < target) {
+      // A rebuild of a long log must not hold up a stop.
+      {
+        absl::MutexLock l(&mu_);
+        if (stop_) {
+          return absl::CancelledError(
+              absl::StrCat("projection runner: stopped at position ",
+                           checkpoint_, " before reaching ", target));
+        }
+      }
       ASSIGN_OR_RETURN(uint64_t folded, FoldBatch(options_.bulk_batch_events));
       if (folded == 0) {
         // The log is shorter than it was: only a store replaced under us
@@ -300,8 +309,11 @@ class ProjectionRunner::Impl {
                                          read.from_position + i, ": ",
                                          fold->status().message()));
       }
-      for (const std::string& child_id : event->event().child_ids()) {
-        std::pair<std::string, std::string> link(child_id, case_id);
+      // Every child the case knows of: named in an envelope, or only in a
+      // payload (an assessment, a conference decision, a visit).
+      for (const casetrail::v1::ChildState& child :
+           fold->model().state().children()) {
+        std::pair<std::string, std::string> link(child.child_id(), case_id);
         if (links_seen.insert(link).second) links.push_back(std::move(link));
       }
     }

@@ -94,6 +94,10 @@ CasetrailServer::~CasetrailServer() { Stop(); }
 void CasetrailServer::Stop() {
   if (stopped_) return;
   stopped_ = true;
+  // Stop following the log first: a rebuild in progress stops at its next
+  // batch (the read model stays consistent at its checkpoint and resumes at
+  // the next start), so the call that asked for it can finish.
+  if (runner_ != nullptr) runner_->Stop();
   if (server_ != nullptr) {
     service_->StopSubscriptions();
     // Appends already accepted complete (the store is still open); anything
@@ -101,9 +105,7 @@ void CasetrailServer::Stop() {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
     server_->Wait();
   }
-  // Finish a rebuild in progress, then stop following the log.
   if (queries_service_ != nullptr) queries_service_->WaitForRebuild();
-  if (runner_ != nullptr) runner_->Stop();
   if (checkpointer_ != nullptr) {
     checkpointer_->Stop();
     // The log as it stands at stop is covered by a checkpoint. A failure here

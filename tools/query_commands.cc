@@ -68,6 +68,21 @@ std::string Json(const google::protobuf::Message& message) {
   return text;
 }
 
+// Times as England and Wales local time, the days the read models use
+// (UTC if the zone database is missing).
+std::string LocalTime(const google::protobuf::Timestamp& ts,
+                      const char* format) {
+  static const absl::TimeZone zone = [] {
+    absl::TimeZone london;
+    return absl::LoadTimeZone("Europe/London", &london) ? london
+                                                        : absl::UTCTimeZone();
+  }();
+  return absl::FormatTime(
+      format,
+      absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos()),
+      zone);
+}
+
 std::string Date(const v1::CivilDate& date) {
   if (date.year() == 0) return "-";
   return absl::StrFormat("%04d-%02d-%02d", date.year(), date.month(),
@@ -139,11 +154,11 @@ std::string When(const v1::ChronologyEntry& e) {
   const auto& at = e.occurred_at();
   switch (at.precision()) {
     case v1::TIME_PRECISION_EXACT:
-      return FormatTime(at.time(), "%Y-%m-%d %H:%M");
+      return LocalTime(at.time(), "%Y-%m-%d %H:%M");
     case v1::TIME_PRECISION_DAY:
       return Date(e.occurred_date());
     case v1::TIME_PRECISION_MONTH:
-      return FormatTime(at.time(), "%Y-%m (month)");
+      return LocalTime(at.time(), "%Y-%m (month)");
     default:
       return "~" + Date(e.occurred_date());
   }
@@ -201,7 +216,7 @@ void PrintEntries(
                     .c_str());
     }
     std::printf("%8s recorded %s by %s%s\n", "",
-                FormatTime(e.recorded_at(), "%Y-%m-%d %H:%M").c_str(),
+                LocalTime(e.recorded_at(), "%Y-%m-%d %H:%M").c_str(),
                 e.recorded_by().user_id().c_str(),
                 e.late_recording()
                     ? absl::StrCat(" [LATE: ", e.working_days_to_record(),
@@ -214,7 +229,7 @@ void PrintEntries(
       std::printf(
           "%8s %s on %s by %s%s: %s (%s)\n", "",
           absl::AsciiStrToUpper(kind).c_str(),
-          FormatTime(a.recorded_at(), "%Y-%m-%d").c_str(), a.by().c_str(),
+          LocalTime(a.recorded_at(), "%Y-%m-%d").c_str(), a.by().c_str(),
           a.field_path().empty() ? ""
                                  : absl::StrCat(" ", a.field_path()).c_str(),
           a.kind() == v1::Amendment::KIND_CORRECTED
@@ -414,7 +429,7 @@ void PrintEvents(
   for (const v1::RecordedEvent& e : events) {
     const projections::Headline headline = projections::MakeHeadline(e.event());
     std::printf("  %s  %s\n",
-                FormatTime(e.event().occurred_at().time(), "%Y-%m-%d").c_str(),
+                LocalTime(e.event().occurred_at().time(), "%Y-%m-%d").c_str(),
                 headline.headline.c_str());
     if (!headline.action.empty()) {
       std::printf("%14s-> %s\n", "", headline.action.c_str());
@@ -462,9 +477,10 @@ int Pack(v1::CaseQueries::Stub& stub, const std::vector<std::string>& args) {
               p.cover().information_sharing_basis().c_str(),
               absl::StrJoin(p.cover().distribution(), "; ").c_str());
   const auto& i = p.individual();
-  std::printf("\n2. Individual\n  %s %s, born %s (%d years)\n",
-              i.person_id().c_str(), i.name().c_str(),
-              Date(i.date_of_birth()).c_str(), i.age().years());
+  std::printf("\n2. Individual\n  %s %s, born %s (%s)\n", i.person_id().c_str(),
+              i.name().c_str(), Date(i.date_of_birth()).c_str(),
+              i.age().known() ? absl::StrCat(i.age().years(), " years").c_str()
+                              : "age not recorded");
   for (const auto& m : i.household()) {
     std::printf("  household: %s (%s)%s\n", m.name().c_str(),
                 m.relationship().c_str(),
@@ -528,8 +544,8 @@ int Decision(v1::CaseQueries::Stub& stub,
       "%s %s, position %llu, occurred %s, recorded %s\n",
       e.event().event_type().c_str(), e.event().event_id().c_str(),
       static_cast<unsigned long long>(e.position()),
-      FormatTime(e.event().occurred_at().time(), "%Y-%m-%d %H:%M").c_str(),
-      FormatTime(e.recorded_at(), "%Y-%m-%d %H:%M").c_str());
+      LocalTime(e.event().occurred_at().time(), "%Y-%m-%d %H:%M").c_str(),
+      LocalTime(e.recorded_at(), "%Y-%m-%d %H:%M").c_str());
   std::printf("Decided by %s (%s, %s)\nRationale: %s\n",
               m.decided_by().name().c_str(), m.decided_by().role().c_str(),
               Words(v1::AuthorityLevel_Name(m.decided_by().authority_level()),
@@ -549,7 +565,7 @@ int Decision(v1::CaseQueries::Stub& stub,
   for (const auto& a : response.later_corrections()) {
     std::printf("  %s on %s by %s: %s %s %s -> %s (%s)\n",
                 Words(v1::Amendment::Kind_Name(a.kind()), "KIND_").c_str(),
-                FormatTime(a.recorded_at(), "%Y-%m-%d").c_str(), a.by().c_str(),
+                LocalTime(a.recorded_at(), "%Y-%m-%d").c_str(), a.by().c_str(),
                 a.target_event_id().c_str(), a.field_path().c_str(),
                 a.old_value().c_str(), a.new_value().c_str(), a.text().c_str());
   }

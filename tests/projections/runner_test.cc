@@ -20,6 +20,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "projections/case_fold.h"
+#include "projections/queries.h"
 #include "projections/read_model.h"
 #include "projections/replay.h"
 #include "rocksdb/db.h"
@@ -36,6 +37,7 @@ using casetrail::testing::GeneratedCase;
 using casetrail::testing::InterleaveCases;
 using casetrail::testing::TimedAppend;
 using casetrail::v1::ChronologyEntry;
+using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -453,6 +455,69 @@ TEST_F(RunnerTest, StoredEventThatDoesNotParseStopsTheRunnerWithDataLoss) {
   EXPECT_EQ(runner->CatchUp().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(runner->Rebuild().status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(runner->checkpoint(), 48u);
+
+  // Queries say so rather than answer from a model that no longer follows the
+  // log; the status names the error.
+  QueryEngine engine(store_.get(), read_model_.get(), runner.get(),
+                     FoldConfig::Default());
+  casetrail::v1::GetCaseStateRequest state;
+  state.set_case_id("case-damaged");
+  const absl::Status refused = engine.CaseState(state).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
+  EXPECT_THAT(refused.message(), HasSubstr("stopped following the log"));
+  absl::StatusOr<casetrail::v1::GetProjectionStatusResponse> status =
+      engine.Status({});
+  ASSERT_TRUE(status.ok());
+  EXPECT_THAT(status->error(), HasSubstr("position 50"));
+}
+
+TEST_F(RunnerTest, ACaseInTheLogButNotYetFoldedIsUnavailableNotNotFound) {
+  const std::vector<GeneratedCase> cases = AppendCases(2, 10);
+  std::unique_ptr<ProjectionRunner> runner = StartRunner(OnCallersThread(64));
+  QueryEngine engine(store_.get(), read_model_.get(), runner.get(),
+                     FoldConfig::Default());
+  casetrail::v1::GetCaseStateRequest known;
+  known.set_case_id(cases[0].case_id);
+  EXPECT_EQ(engine.CaseState(known).status().code(),
+            absl::StatusCode::kUnavailable);
+  casetrail::v1::GetCaseStateRequest unknown;
+  unknown.set_case_id("case-never-recorded");
+  EXPECT_EQ(engine.CaseState(unknown).status().code(),
+            absl::StatusCode::kNotFound);
+  ASSERT_TRUE(runner->CatchUp().ok());
+  EXPECT_TRUE(engine.CaseState(known).ok());
+}
+
+TEST_F(RunnerTest, ARebuildStopsWhenTheRunnerStops) {
+  AppendCases(4, 10);
+  std::unique_ptr<ProjectionRunner> runner = StartRunner(OnCallersThread(64));
+  ASSERT_TRUE(runner->CatchUp().ok());
+  runner->Stop();
+  EXPECT_EQ(runner->Rebuild().status().code(), absl::StatusCode::kCancelled);
+  // Stopped before its first batch: the cleared read model is consistent.
+  EXPECT_EQ(read_model_->checkpoint(), 0u);
+}
+
+TEST_F(RunnerTest, AChildNamedOnlyInAPayloadIsIndexed) {
+  // An assessment names its child in the payload; the envelope names none.
+  casetrail::v1::CaseEvent event;
+  event.set_event_id("only-payload-1");
+  event.set_stream_id("case-payload-child");
+  event.set_event_type("AssessmentStarted");
+  event.set_jurisdiction(casetrail::v1::JURISDICTION_ENGLAND);
+  event.mutable_occurred_at()->mutable_time()->set_seconds(1767225600);
+  event.mutable_occurred_at()->set_precision(casetrail::v1::TIME_PRECISION_DAY);
+  event.mutable_assessment_started()->set_assessment_id("A-1");
+  event.mutable_assessment_started()->set_child_id("child-only-in-payload");
+  eventstore::AppendRequest append;
+  append.stream_id = event.stream_id();
+  append.expected = eventstore::ExpectedVersion::Any();
+  append.events.push_back({event.event_id(), event.SerializeAsString()});
+  clock_.Set(absl::FromUnixSeconds(1767229200));
+  ASSERT_TRUE(store_->Append(append).ok());
+  CatchUp();
+  EXPECT_THAT(*read_model_->CasesForChild("child-only-in-payload"),
+              ElementsAre("case-payload-child"));
 }
 
 TEST_F(RunnerTest, ChildIndexListsEveryCaseOfAChild) {
