@@ -25,7 +25,7 @@ namespace v1 = ::casetrail::v1;
 
 // Raised whenever the fold's output for the same events changes; part of the
 // read model's fingerprint, so a new build rebuilds an old read model.
-constexpr absl::string_view kFoldVersion = "casetrail-fold-4";
+constexpr absl::string_view kFoldVersion = "casetrail-fold-5";
 // A chronology entry recorded more than this many working days after the day
 // it occurred carries the late-recording badge (the visit-recording timescale
 // of rule 6, applied to every entry).
@@ -906,7 +906,8 @@ void Folder::MeetDeadlines(const google::protobuf::Message& payload) {
         deadline.trigger_event_id() == event_.event_id()) {
       continue;
     }
-    auto rule = config_.rules->Find(deadline.rule_id(), state_.jurisdiction());
+    auto rule =
+        config_.rules->Find(deadline.rule_id(), deadline.jurisdiction());
     if (!rule.ok()) continue;
     const v1::TimescaleRule& r = **rule;
     if (r.met_by_event() != event_.event_type() ||
@@ -949,6 +950,7 @@ void Folder::TriggerDeadlines(const google::protobuf::Message& payload) {
     deadline.set_rule_version(rule->version());
     deadline.set_rule_set(config_.rules->set().name());
     deadline.set_rule_set_version(config_.rules->set().version());
+    deadline.set_jurisdiction(state_.jurisdiction());
     deadline.set_key(key);
     deadline.set_trigger_event_id(event_.event_id());
     deadline.set_trigger_event_type(event_.event_type());

@@ -143,7 +143,7 @@ std::vector<v1::ChronologyEntry> TakeChronology(
 
 void DescribeDeadlines(const TimescaleRules& rules, v1::CaseState* state) {
   for (v1::Deadline& d : *state->mutable_deadlines()) {
-    auto rule = rules.Find(d.rule_id(), state->jurisdiction());
+    auto rule = rules.Find(d.rule_id(), d.jurisdiction());
     if (rule.ok()) d.set_description((*rule)->description());
   }
 }

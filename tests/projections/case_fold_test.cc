@@ -1272,6 +1272,21 @@ TEST(CaseFoldEdgesTest, DeadlinesBeforeTheirTriggerHaveNotStarted) {
             v1::DEADLINE_STATUS_NOT_YET_STARTED);
 }
 
+TEST(CaseFoldEdgesTest, ADeadlineKeepsTheJurisdictionOfTheRuleThatSetIt) {
+  // assessment-45wd is an English rule; the case moves to Wales before the
+  // assessment is authorised, which still meets it.
+  Story s("case-moved", {"child-a"});
+  s.Add("a1", CivilDay(2026, 3, 2),
+        AssessmentStart("A-1", "child-a", CivilDay(2026, 3, 2)));
+  s.Add("done", CivilDay(2026, 4, 20), AssessmentDone("A-1", "child-a"),
+        {.jurisdiction = v1::JURISDICTION_WALES});
+  const v1::Deadline d = FindDeadline(
+      StateOn(s.Fold().model, CivilDay(2026, 6, 1)), "assessment-45wd", "a1");
+  EXPECT_EQ(d.jurisdiction(), v1::JURISDICTION_ENGLAND);
+  EXPECT_EQ(d.status(), v1::DEADLINE_STATUS_MET);
+  EXPECT_EQ(d.met_by_event_id(), "done");
+}
+
 TEST(CaseFoldEdgesTest, AnExtendedAssessmentNotYetDueEndsWithTheCase) {
   // Started 2 March 2026: due 7 May (45 working days past Easter); extended
   // to 29 May; the case closes on 20 May, inside the extension.

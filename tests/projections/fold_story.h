@@ -678,6 +678,7 @@ struct Opts {
   std::string role = "Social Worker";
   std::string informant = "";
   v1::RestrictionLevel restriction = v1::RESTRICTION_LEVEL_UNSPECIFIED;
+  v1::Jurisdiction jurisdiction = v1::JURISDICTION_ENGLAND;
 };
 
 class Story {
@@ -725,7 +726,7 @@ class Story {
     for (const std::string& child : opts.children.value_or(children_)) {
       e.add_child_ids(child);
     }
-    e.set_jurisdiction(v1::JURISDICTION_ENGLAND);
+    e.set_jurisdiction(opts.jurisdiction);
     if (opts.significant) {
       e.mutable_significance()->set_significant(true);
       e.mutable_significance()->set_direction(opts.direction);
