@@ -7,17 +7,51 @@
 #include "services/grpc_status.h"
 
 namespace casetrail::services {
-namespace {
+CaseQueriesService::CaseQueriesService(projections::QueryEngine* engine,
+                                       int workers)
+    : engine_(engine) {
+  for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { Work(); });
+}
 
-// Checks the request, runs `answer`, moves its result into `response` and
-// finishes the call.
+CaseQueriesService::~CaseQueriesService() {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    closing_ = true;
+  }
+  for (std::thread& worker : workers_) worker.join();
+  WaitForRebuild();
+}
+
+void CaseQueriesService::Enqueue(std::function<void()> work) {
+  absl::MutexLock lock(&queue_mu_);
+  queue_.push_back(std::move(work));
+}
+
+// Runs queued work until the service closes and the queue is empty.
+void CaseQueriesService::Work() {
+  for (;;) {
+    std::function<void()> work;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      queue_mu_.Await(absl::Condition(
+          +[](CaseQueriesService* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+               s->queue_mu_) { return s->closing_ || !s->queue_.empty(); },
+          this));
+      if (queue_.empty()) return;  // closing, and nothing left
+      work = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    work();
+  }
+}
+
 template <typename Request, typename Response, typename Answer>
-grpc::ServerUnaryReactor* Respond(grpc::CallbackServerContext* context,
-                                  const Request& request, Response* response,
-                                  Answer answer) {
+grpc::ServerUnaryReactor* CaseQueriesService::Respond(
+    grpc::CallbackServerContext* context, const Request* request,
+    Response* response, Answer answer) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::vector<projections::RequestViolation> problems =
-      projections::QueryEngine::Check(request);
+      projections::QueryEngine::Check(*request);
   if (!problems.empty()) {
     std::vector<FieldViolation> violations;
     for (auto& p : problems) {
@@ -26,23 +60,24 @@ grpc::ServerUnaryReactor* Respond(grpc::CallbackServerContext* context,
     reactor->Finish(BadRequestStatus(violations));
     return reactor;
   }
-  absl::StatusOr<Response> result = answer(request);
-  if (!result.ok()) {
-    reactor->Finish(ToGrpcStatus(result.status()));
-    return reactor;
-  }
-  *response = *std::move(result);
-  reactor->Finish(grpc::Status::OK);
+  // The request and response live until Finish.
+  Enqueue([reactor, request, response, answer] {
+    absl::StatusOr<Response> result = answer(*request);
+    if (!result.ok()) {
+      reactor->Finish(ToGrpcStatus(result.status()));
+      return;
+    }
+    *response = *std::move(result);
+    reactor->Finish(grpc::Status::OK);
+  });
   return reactor;
 }
-
-}  // namespace
 
 grpc::ServerUnaryReactor* CaseQueriesService::GetChronology(
     grpc::CallbackServerContext* context,
     const casetrail::v1::GetChronologyRequest* request,
     casetrail::v1::GetChronologyResponse* response) {
-  return Respond(context, *request, response,
+  return Respond(context, request, response,
                  [this](const auto& r) { return engine_->Chronology(r); });
 }
 
@@ -50,7 +85,7 @@ grpc::ServerUnaryReactor* CaseQueriesService::GetCaseState(
     grpc::CallbackServerContext* context,
     const casetrail::v1::GetCaseStateRequest* request,
     casetrail::v1::GetCaseStateResponse* response) {
-  return Respond(context, *request, response,
+  return Respond(context, request, response,
                  [this](const auto& r) { return engine_->CaseState(r); });
 }
 
@@ -58,7 +93,7 @@ grpc::ServerUnaryReactor* CaseQueriesService::GetChannelPanelPack(
     grpc::CallbackServerContext* context,
     const casetrail::v1::GetChannelPanelPackRequest* request,
     casetrail::v1::GetChannelPanelPackResponse* response) {
-  return Respond(context, *request, response, [this](const auto& r) {
+  return Respond(context, request, response, [this](const auto& r) {
     return engine_->ChannelPanelPack(r);
   });
 }
@@ -67,7 +102,7 @@ grpc::ServerUnaryReactor* CaseQueriesService::ReconstructDecision(
     grpc::CallbackServerContext* context,
     const casetrail::v1::ReconstructDecisionRequest* request,
     casetrail::v1::ReconstructDecisionResponse* response) {
-  return Respond(context, *request, response, [this](const auto& r) {
+  return Respond(context, request, response, [this](const auto& r) {
     return engine_->ReconstructDecision(r);
   });
 }
@@ -76,12 +111,15 @@ grpc::ServerUnaryReactor* CaseQueriesService::GetProjectionStatus(
     grpc::CallbackServerContext* context,
     const casetrail::v1::GetProjectionStatusRequest* request,
     casetrail::v1::GetProjectionStatusResponse* response) {
+  // With digest, a scan of the whole read model: on a worker too.
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<casetrail::v1::GetProjectionStatusResponse> status =
-      engine_->Status(*request);
-  if (status.ok()) *response = *std::move(status);
-  reactor->Finish(status.ok() ? grpc::Status::OK
-                              : ToGrpcStatus(status.status()));
+  Enqueue([this, reactor, request, response] {
+    absl::StatusOr<casetrail::v1::GetProjectionStatusResponse> status =
+        engine_->Status(*request);
+    if (status.ok()) *response = *std::move(status);
+    reactor->Finish(status.ok() ? grpc::Status::OK
+                                : ToGrpcStatus(status.status()));
+  });
   return reactor;
 }
 

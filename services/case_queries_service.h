@@ -1,7 +1,10 @@
 #ifndef CASETRAIL_SERVICES_CASE_QUERIES_SERVICE_H_
 #define CASETRAIL_SERVICES_CASE_QUERIES_SERVICE_H_
 
+#include <deque>
+#include <functional>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -12,17 +15,21 @@ namespace casetrail::services {
 
 // casetrail.v1.CaseQueries on the callback API. Thin: checks the request (a
 // malformed one gets INVALID_ARGUMENT with google.rpc.BadRequest), asks the
-// QueryEngine (projections/queries.h), converts the status. Queries run on
-// gRPC's callback threads (a read-model read, or a replay of one case's
-// stream); a rebuild runs on its own thread.
+// QueryEngine (projections/queries.h), converts the status. The answers run
+// on the service's own worker threads, not gRPC's callback threads, which
+// CaseLog's appends share: a query may wait for min_position (up to 2 s),
+// replay a case or digest the whole read model. A rebuild runs on its own
+// thread.
 //
 // Thread-safe. `engine` is not owned and must outlive the service.
 class CaseQueriesService final
     : public casetrail::v1::CaseQueries::CallbackService {
  public:
-  explicit CaseQueriesService(projections::QueryEngine* engine)
-      : engine_(engine) {}
-  ~CaseQueriesService() { WaitForRebuild(); }
+  // `workers` threads answer queries (default 4).
+  explicit CaseQueriesService(projections::QueryEngine* engine,
+                              int workers = 4);
+  // Finishes the queries queued, waits for a running rebuild.
+  ~CaseQueriesService();
 
   // Returns once no rebuild started by RebuildProjections is running.
   void WaitForRebuild();
@@ -53,7 +60,19 @@ class CaseQueriesService final
       casetrail::v1::RebuildProjectionsResponse* response) override;
 
  private:
+  // Checks the request, then answers it on a worker thread.
+  template <typename Request, typename Response, typename Answer>
+  grpc::ServerUnaryReactor* Respond(grpc::CallbackServerContext* context,
+                                    const Request* request, Response* response,
+                                    Answer answer);
+  void Enqueue(std::function<void()> work);
+  void Work();
+
   projections::QueryEngine* const engine_;
+  absl::Mutex queue_mu_;
+  std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool closing_ ABSL_GUARDED_BY(queue_mu_) = false;
+  std::vector<std::thread> workers_;
   absl::Mutex mu_;
   // The thread of the latest rebuild, and whether it is still running; one
   // rebuild runs at a time.
