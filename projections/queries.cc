@@ -79,6 +79,14 @@ std::optional<EntryKey> DecodeToken(const std::string& token) {
   return key;
 }
 
+// NOT_FOUND for a case or child the answer's source does not hold.
+absl::Status NotFound(absl::string_view what, absl::string_view id,
+                      bool known_at) {
+  return absl::NotFoundError(absl::StrCat(
+      what, id,
+      known_at ? " among the events recorded by then" : " in the log"));
+}
+
 }  // namespace
 
 std::vector<RequestViolation> QueryEngine::Check(
@@ -241,13 +249,10 @@ absl::StatusOr<v1::GetChronologyResponse> QueryEngine::Chronology(
       request.min_position());
   if (!loaded.ok()) return loaded.status();
   if (loaded->cases.empty()) {
-    return absl::NotFoundError(absl::StrCat(
+    return NotFound(
         request.case_id().empty() ? "no case records child " : "no case ",
         request.case_id().empty() ? request.child_id() : request.case_id(),
-        request.has_as_known_at() ? " as known at that time"
-                                  : " in the read model",
-        " (read model at position ", loaded->provenance.position(), " of ",
-        loaded->provenance.log_size(), ")"));
+        request.has_as_known_at());
   }
   ChronologyFilter filter;
   filter.child_id = request.child_id();
@@ -293,10 +298,7 @@ absl::StatusOr<v1::GetCaseStateResponse> QueryEngine::CaseState(
            request.min_position());
   if (!loaded.ok()) return loaded.status();
   if (loaded->cases.empty()) {
-    return absl::NotFoundError(absl::StrCat("no case ", request.case_id(),
-                                            request.has_as_known_at()
-                                                ? " as known at that time"
-                                                : " in the read model"));
+    return NotFound("no case ", request.case_id(), request.has_as_known_at());
   }
   v1::GetCaseStateResponse response;
   *response.mutable_state() = loaded->cases[0].model.state();

@@ -245,7 +245,7 @@ TEST_F(CliQueriesTest, ChronologyJsonParsesAsTheResponse) {
     r = Run({"chronology", kCpCase, "--as_known_at=2000-01-01"});
     EXPECT_EQ(r.exit_code, 1) << Describe(r);
     EXPECT_THAT(r.err, HasSubstr("NOT_FOUND"));
-    EXPECT_THAT(r.err, HasSubstr("as known at that time"));
+    EXPECT_THAT(r.err, HasSubstr("among the events recorded by then"));
   }
 }
 
