@@ -772,7 +772,8 @@ TEST_F(CaseQueriesTest, AsKnownAtShowsTheRecordBeforeALaterCorrection) {
     const grpc::Status status = c().Chronology(request, &none);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND)
         << ToString(status);
-    EXPECT_THAT(status.error_message(), HasSubstr("among the events recorded by then"));
+    EXPECT_THAT(status.error_message(),
+                HasSubstr("among the events recorded by then"));
   }
   {
     SCOPED_TRACE("case state now: the decision's basis was corrected");
