@@ -35,34 +35,6 @@ void SetLater(v1::CivilDate* field, absl::CivilDay day) {
   if (!HasDate(*field) || FromDate(*field) < day) *field = ToDate(day);
 }
 
-// An enum value's name, without its type's prefix when `strip` (e.g.
-// LEGAL_STATUS_CA1989_S20 -> "CA1989_S20"); "value N" for a value this build
-// does not know (stored events may carry one).
-std::string EnumName(const google::protobuf::EnumDescriptor* type, int value,
-                     bool strip) {
-  const google::protobuf::EnumValueDescriptor* v =
-      type->FindValueByNumber(value);
-  if (v == nullptr) return absl::StrCat("value ", value);
-  if (!strip) return v->name();
-  const std::string& first = type->value(0)->name();  // ..._UNSPECIFIED
-  const size_t prefix = first.rfind("UNSPECIFIED");
-  if (prefix != std::string::npos &&
-      v->name().compare(0, prefix, first, 0, prefix) == 0) {
-    return v->name().substr(prefix);
-  }
-  return v->name();
-}
-
-// An enum value as lower-case words without its type's prefix, e.g.
-// S47_OUTCOME_NO_ICPC -> "no icpc"; the number for a value this build does not
-// know (stored events may carry one).
-std::string EnumWords(const google::protobuf::EnumDescriptor* type, int value) {
-  std::string name = EnumName(type, value, /*strip=*/true);
-  absl::AsciiStrToLower(&name);
-  std::replace(name.begin(), name.end(), '_', ' ');
-  return name;
-}
-
 // The log position a decision's maker had seen: 0 in the event means "the log
 // when it was appended", i.e. the decision's own position; a position beyond
 // the decision's own is taken as its own (a decider cannot have seen later

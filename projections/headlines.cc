@@ -18,25 +18,7 @@ namespace {
 
 namespace v1 = ::casetrail::v1;
 
-// An enum value as words: REFERRAL_OUTCOME_EARLY_HELP -> "early help".
-template <typename Enum>
-std::string Words(Enum value, const google::protobuf::EnumDescriptor* type) {
-  const auto* v = type->FindValueByNumber(static_cast<int>(value));
-  if (v == nullptr) return "unknown";
-  // Drop the type's prefix: the longest common prefix with the first value.
-  std::string name = v->name();
-  const std::string& first = type->value(0)->name();  // ..._UNSPECIFIED
-  const size_t prefix = first.rfind("UNSPECIFIED");
-  if (prefix != std::string::npos &&
-      name.compare(0, prefix, first, 0, prefix) == 0) {
-    name = name.substr(prefix);
-  }
-  absl::AsciiStrToLower(&name);
-  absl::StrReplaceAll({{"_", " "}}, &name);
-  return name;
-}
-
-#define WORDS(Type, value) Words(value, v1::Type##_descriptor())
+#define WORDS(Type, value) EnumWords(v1::Type##_descriptor(), value)
 
 std::string Who(const v1::DecisionMaker& who) {
   std::string text = who.name().empty() ? who.id() : who.name();

@@ -1,5 +1,8 @@
 #include "projections/payload_fields.h"
 
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "casetrail/v1/case_events.pb.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -122,6 +125,28 @@ bool HasReadableField(const Descriptor& type, absl::string_view name,
   if (scalar) return field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE;
   return field->message_type() == casetrail::v1::CivilDate::descriptor() ||
          field->message_type() == google::protobuf::Timestamp::descriptor();
+}
+
+std::string EnumName(const google::protobuf::EnumDescriptor* type, int value,
+                     bool strip) {
+  const google::protobuf::EnumValueDescriptor* v =
+      type->FindValueByNumber(value);
+  if (v == nullptr) return absl::StrCat("value ", value);
+  if (!strip) return v->name();
+  const std::string& first = type->value(0)->name();  // ..._UNSPECIFIED
+  const size_t prefix = first.rfind("UNSPECIFIED");
+  if (prefix != std::string::npos &&
+      v->name().compare(0, prefix, first, 0, prefix) == 0) {
+    return v->name().substr(prefix);
+  }
+  return v->name();
+}
+
+std::string EnumWords(const google::protobuf::EnumDescriptor* type, int value) {
+  std::string name = EnumName(type, value, /*strip=*/true);
+  absl::AsciiStrToLower(&name);
+  std::replace(name.begin(), name.end(), '_', ' ');
+  return name;
 }
 
 }  // namespace casetrail::projections

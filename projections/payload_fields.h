@@ -2,8 +2,8 @@
 #define CASETRAIL_PROJECTIONS_PAYLOAD_FIELDS_H_
 
 // Reading a typed payload's fields by name, for rules written as data
-// (rules.proto: conditions, trigger date fields, key fields) and for the parts
-// every decision event shares.
+// (rules.proto: conditions, trigger date fields, key fields), the parts every
+// decision event shares, and enum values as text.
 
 #include <optional>
 #include <string>
@@ -51,6 +51,15 @@ bool ConditionHolds(const google::protobuf::Message& payload,
 // FieldDay (scalar = false) can read.
 bool HasReadableField(const google::protobuf::Descriptor& type,
                       absl::string_view field, bool scalar);
+
+// An enum value's name, without its type's prefix when `strip` (e.g.
+// LEGAL_STATUS_CA1989_S20 -> "CA1989_S20"); "value N" for a value this build
+// does not know (stored events and old clients may carry one).
+std::string EnumName(const google::protobuf::EnumDescriptor* type, int value,
+                     bool strip);
+
+// The same as lower-case words, e.g. S47_OUTCOME_NO_ICPC -> "no icpc".
+std::string EnumWords(const google::protobuf::EnumDescriptor* type, int value);
 
 }  // namespace casetrail::projections
 

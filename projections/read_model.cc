@@ -87,19 +87,10 @@ std::string PrefixEnd(absl::string_view prefix) {
   return end;
 }
 
-void SerializeDeterministicallyTo(const google::protobuf::Message& m,
-                                  std::string* out);
-
-// Protobuf's default serialisation may order map entries differently between
-// runs; the read model's bytes must not, so that a rebuild is comparable to
-// the live model byte for byte.
-std::string SerializeDeterministically(const google::protobuf::Message& m) {
-  std::string out;
-  SerializeDeterministicallyTo(m, &out);
-  return out;
-}
-
-// The same into `*out`, replacing its contents and reusing its capacity.
+// Serialises `m` into `*out`, replacing its contents and reusing its capacity.
+// Deterministically: protobuf's default serialisation may order map entries
+// differently between runs; the read model's bytes must not, so that a rebuild
+// is comparable to the live model byte for byte.
 void SerializeDeterministicallyTo(const google::protobuf::Message& m,
                                   std::string* out) {
   // Sized exactly: a StringOutputStream would grow the string to its whole

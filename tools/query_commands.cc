@@ -89,14 +89,6 @@ std::string Date(const v1::CivilDate& date) {
                          date.day());
 }
 
-// An enum value name without its type prefix, in lower case with spaces.
-std::string Words(const std::string& name, absl::string_view prefix) {
-  std::string text = name.substr(std::min(name.size(), prefix.size()));
-  absl::AsciiStrToLower(&text);
-  absl::StrReplaceAll({{"_", " "}}, &text);
-  return text;
-}
-
 bool ParseDate(const std::string& text, v1::CivilDate* out) {
   absl::CivilDay day;
   if (!absl::ParseCivilTime(text, &day)) return false;
@@ -225,7 +217,7 @@ void PrintEntries(
                     : "");
     for (const v1::Amendment& a : e.amendments()) {
       const std::string kind =
-          Words(v1::Amendment::Kind_Name(a.kind()), "KIND_");
+          projections::EnumWords(v1::Amendment::Kind_descriptor(), a.kind());
       std::printf(
           "%8s %s on %s by %s%s: %s (%s)\n", "",
           absl::AsciiStrToUpper(kind).c_str(),
@@ -316,7 +308,8 @@ void PrintDeadlines(const v1::CaseState& state) {
         d.key().empty() ? "case" : d.key().c_str(),
         Date(d.trigger_date()).c_str(), Date(d.due()).c_str(),
         Date(d.met_on()).c_str(),
-        Words(v1::DeadlineStatus_Name(d.status()), "DEADLINE_STATUS_").c_str(),
+        projections::EnumWords(v1::DeadlineStatus_descriptor(), d.status())
+            .c_str(),
         note.c_str());
   }
 }
@@ -324,12 +317,13 @@ void PrintDeadlines(const v1::CaseState& state) {
 void PrintState(const v1::CaseState& s) {
   std::printf(
       "Case %s: %s, %s%s\n", s.case_id().c_str(),
-      Words(v1::CaseStage_Name(s.stage()), "CASE_STAGE_").c_str(),
-      Words(v1::Jurisdiction_Name(s.jurisdiction()), "JURISDICTION_").c_str(),
+      projections::EnumWords(v1::CaseStage_descriptor(), s.stage()).c_str(),
+      projections::EnumWords(v1::Jurisdiction_descriptor(), s.jurisdiction())
+          .c_str(),
       s.restriction() >= v1::RESTRICTION_LEVEL_RESTRICTED
-          ? absl::StrCat(", ", absl::AsciiStrToUpper(Words(
-                                   v1::RestrictionLevel_Name(s.restriction()),
-                                   "RESTRICTION_LEVEL_")))
+          ? absl::StrCat(
+                ", ", absl::AsciiStrToUpper(projections::EnumWords(
+                          v1::RestrictionLevel_descriptor(), s.restriction())))
                 .c_str()
           : "");
   std::printf("\nChildren:\n");
@@ -361,20 +355,21 @@ void PrintState(const v1::CaseState& s) {
   }
   if (!s.consents().empty()) std::printf("\nConsent:\n");
   for (const auto& c : s.consents()) {
-    std::printf(
-        "  %-40s %s%s\n", c.purpose().c_str(),
-        Words(v1::ConsentState::Status_Name(c.status()), "STATUS_").c_str(),
-        c.status() == v1::ConsentState::STATUS_OVERRIDDEN
-            ? absl::StrCat(" by ", c.overridden_by().name()).c_str()
-            : "");
+    std::printf("  %-40s %s%s\n", c.purpose().c_str(),
+                projections::EnumWords(v1::ConsentState::Status_descriptor(),
+                                       c.status())
+                    .c_str(),
+                c.status() == v1::ConsentState::STATUS_OVERRIDDEN
+                    ? absl::StrCat(" by ", c.overridden_by().name()).c_str()
+                    : "");
   }
   if (!s.prevent_episodes().empty()) std::printf("\nPrevent and Channel:\n");
   for (const auto& e : s.prevent_episodes()) {
-    std::printf(
-        "  %s %s: %s, referred %s, closed %s\n",
-        e.prevent_referral_id().c_str(), e.channel_case_id().c_str(),
-        Words(v1::ChannelStage_Name(e.stage()), "CHANNEL_STAGE_").c_str(),
-        Date(e.referred_on()).c_str(), Date(e.closed_on()).c_str());
+    std::printf("  %s %s: %s, referred %s, closed %s\n",
+                e.prevent_referral_id().c_str(), e.channel_case_id().c_str(),
+                projections::EnumWords(v1::ChannelStage_descriptor(), e.stage())
+                    .c_str(),
+                Date(e.referred_on()).c_str(), Date(e.closed_on()).c_str());
   }
   if (!s.outstanding_authorisations().empty()) {
     std::printf("\nOutstanding authorisations:\n");
@@ -388,13 +383,15 @@ void PrintState(const v1::CaseState& s) {
   PrintDeadlines(s);
   std::printf("\nPractice flags:\n");
   for (const auto& f : s.flags()) {
-    std::printf("  %s%s: %s%s\n", f.cleared() ? "(cleared) " : "",
-                Words(v1::PracticeFlag::Kind_Name(f.kind()), "KIND_").c_str(),
-                f.description().c_str(),
-                f.cleared() ? absl::StrCat(" [cleared by ",
-                                           f.cleared_by_event_id(), "]")
-                                  .c_str()
-                            : "");
+    std::printf(
+        "  %s%s: %s%s\n", f.cleared() ? "(cleared) " : "",
+        projections::EnumWords(v1::PracticeFlag::Kind_descriptor(), f.kind())
+            .c_str(),
+        f.description().c_str(),
+        f.cleared()
+            ? absl::StrCat(" [cleared by ", f.cleared_by_event_id(), "]")
+                  .c_str()
+            : "");
   }
 }
 
@@ -466,8 +463,8 @@ int Pack(v1::CaseQueries::Stub& stub, const std::vector<std::string>& args) {
   std::printf("\n1. Cover\n  date %s; chair %s; restriction %s\n",
               Date(p.cover().pack_date()).c_str(),
               p.cover().chair().name().c_str(),
-              Words(v1::RestrictionLevel_Name(p.cover().restriction()),
-                    "RESTRICTION_LEVEL_")
+              projections::EnumWords(v1::RestrictionLevel_descriptor(),
+                                     p.cover().restriction())
                   .c_str());
   for (const auto& a : p.cover().attendees()) {
     std::printf("  attendee: %s, %s (%s)\n", a.name().c_str(), a.role().c_str(),
@@ -505,18 +502,19 @@ int Pack(v1::CaseQueries::Stub& stub, const std::vector<std::string>& args) {
               p.repeat_referral() ? " [REPEAT REFERRAL]" : "");
   if (p.prior_episodes().empty()) std::printf("  (none)\n");
   for (const auto& e : p.prior_episodes()) {
-    std::printf(
-        "  %s %s: %s, referred %s, closed %s, %d events\n",
-        e.prevent_referral_id().c_str(), e.channel_case_id().c_str(),
-        Words(v1::ChannelStage_Name(e.stage()), "CHANNEL_STAGE_").c_str(),
-        Date(e.referred_on()).c_str(), Date(e.closed_on()).c_str(),
-        e.events_size());
+    std::printf("  %s %s: %s, referred %s, closed %s, %d events\n",
+                e.prevent_referral_id().c_str(), e.channel_case_id().c_str(),
+                projections::EnumWords(v1::ChannelStage_descriptor(), e.stage())
+                    .c_str(),
+                Date(e.referred_on()).c_str(), Date(e.closed_on()).c_str(),
+                e.events_size());
   }
   PrintEvents("12. Exit and closing report", p.exit());
   for (const auto& d : p.review_schedule()) {
     std::printf(
         "  review %s due %s: %s\n", d.rule_id().c_str(), Date(d.due()).c_str(),
-        Words(v1::DeadlineStatus_Name(d.status()), "DEADLINE_STATUS_").c_str());
+        projections::EnumWords(v1::DeadlineStatus_descriptor(), d.status())
+            .c_str());
   }
   return 0;
 }
@@ -548,8 +546,8 @@ int Decision(v1::CaseQueries::Stub& stub,
       LocalTime(e.recorded_at(), "%Y-%m-%d %H:%M").c_str());
   std::printf("Decided by %s (%s, %s)\nRationale: %s\n",
               m.decided_by().name().c_str(), m.decided_by().role().c_str(),
-              Words(v1::AuthorityLevel_Name(m.decided_by().authority_level()),
-                    "AUTHORITY_LEVEL_")
+              projections::EnumWords(v1::AuthorityLevel_descriptor(),
+                                     m.decided_by().authority_level())
                   .c_str(),
               m.rationale().c_str());
   std::printf(
@@ -563,11 +561,13 @@ int Decision(v1::CaseQueries::Stub& stub,
   std::printf("\nLater corrections to what the decision relied on:\n");
   if (response.later_corrections().empty()) std::printf("  (none)\n");
   for (const auto& a : response.later_corrections()) {
-    std::printf("  %s on %s by %s: %s %s %s -> %s (%s)\n",
-                Words(v1::Amendment::Kind_Name(a.kind()), "KIND_").c_str(),
-                LocalTime(a.recorded_at(), "%Y-%m-%d").c_str(), a.by().c_str(),
-                a.target_event_id().c_str(), a.field_path().c_str(),
-                a.old_value().c_str(), a.new_value().c_str(), a.text().c_str());
+    std::printf(
+        "  %s on %s by %s: %s %s %s -> %s (%s)\n",
+        projections::EnumWords(v1::Amendment::Kind_descriptor(), a.kind())
+            .c_str(),
+        LocalTime(a.recorded_at(), "%Y-%m-%d").c_str(), a.by().c_str(),
+        a.target_event_id().c_str(), a.field_path().c_str(),
+        a.old_value().c_str(), a.new_value().c_str(), a.text().c_str());
   }
   std::printf("\n--- The case as it stood for the decision ---\n");
   PrintState(response.state_at_basis());
