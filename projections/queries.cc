@@ -226,7 +226,7 @@ absl::StatusOr<QueryEngine::Loaded> QueryEngine::Load(
 }
 
 absl::StatusOr<v1::GetChronologyResponse> QueryEngine::Chronology(
-    const v1::GetChronologyRequest& request) const {
+    const v1::GetChronologyRequest& request, const CaseFilter& visible) const {
   if (!Check(request).empty()) {
     return absl::InvalidArgumentError("malformed chronology request");
   }
@@ -243,6 +243,7 @@ absl::StatusOr<v1::GetChronologyResponse> QueryEngine::Chronology(
         read_model_->CasesForChild(request.child_id());
     if (!found.ok()) return found.status();
     case_ids = *std::move(found);
+    if (visible) std::erase_if(case_ids, std::not_fn(visible));
   }
   absl::StatusOr<Loaded> loaded = Load(
       case_ids, request.has_as_known_at() ? &request.as_known_at() : nullptr,
@@ -310,7 +311,8 @@ absl::StatusOr<v1::GetCaseStateResponse> QueryEngine::CaseState(
 }
 
 absl::StatusOr<v1::GetChannelPanelPackResponse> QueryEngine::ChannelPanelPack(
-    const v1::GetChannelPanelPackRequest& request) const {
+    const v1::GetChannelPanelPackRequest& request,
+    const CaseFilter& visible) const {
   if (!Check(request).empty()) {
     return absl::InvalidArgumentError("malformed Channel panel pack request");
   }
@@ -321,6 +323,7 @@ absl::StatusOr<v1::GetChannelPanelPackResponse> QueryEngine::ChannelPanelPack(
   absl::StatusOr<std::vector<std::string>> case_ids =
       read_model_->CasesForChild(request.person_id());
   if (!case_ids.ok()) return case_ids.status();
+  if (visible) std::erase_if(*case_ids, std::not_fn(visible));
   absl::StatusOr<Loaded> loaded = Load(
       *case_ids, request.has_as_known_at() ? &request.as_known_at() : nullptr,
       request.min_position());

@@ -12,6 +12,7 @@
 // Thread-safety: thread-safe; the store, read model and runner are not owned
 // and must outlive the engine.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,12 +61,20 @@ class QueryEngine {
   // Errors: NOT_FOUND for a case, person or decision the record does not hold;
   // UNAVAILABLE when min_position is not reached in time, or the runner
   // stopped; DATA_LOSS for stored bytes that do not parse.
+  // A child's or person's cases pass through `visible` (when set) before
+  // anything of them is read: access control (services/request_security.h)
+  // leaves out the cases the caller may not see, so those are answered as if
+  // they did not exist.
+  using CaseFilter = std::function<bool(const std::string& case_id)>;
+
   absl::StatusOr<casetrail::v1::GetChronologyResponse> Chronology(
-      const casetrail::v1::GetChronologyRequest& request) const;
+      const casetrail::v1::GetChronologyRequest& request,
+      const CaseFilter& visible = nullptr) const;
   absl::StatusOr<casetrail::v1::GetCaseStateResponse> CaseState(
       const casetrail::v1::GetCaseStateRequest& request) const;
   absl::StatusOr<casetrail::v1::GetChannelPanelPackResponse> ChannelPanelPack(
-      const casetrail::v1::GetChannelPanelPackRequest& request) const;
+      const casetrail::v1::GetChannelPanelPackRequest& request,
+      const CaseFilter& visible = nullptr) const;
   // Errors also: FAILED_PRECONDITION if the event is not a decision.
   absl::StatusOr<casetrail::v1::ReconstructDecisionResponse>
   ReconstructDecision(

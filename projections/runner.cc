@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "eventstore/status_macros.h"
+#include "eventstore/stream_ids.h"
 #include "google/protobuf/arena.h"
 
 namespace casetrail::projections {
@@ -297,6 +298,8 @@ class ProjectionRunner::Impl {
             absl::StrCat("projection runner: the event at position ",
                          read.from_position + i, " names no case stream"));
       }
+      // The access audit is not case data: no case model, no chronology.
+      if (eventstore::IsReservedStream(case_id)) continue;
       ASSIGN_OR_RETURN(CaseFold * fold,
                        FoldFor(case_id, per_batch ? &arena : nullptr));
       if (folds_seen.insert(fold).second) folds.push_back(fold);

@@ -8,8 +8,9 @@
 namespace casetrail::services {
 
 AppendStreamReactor::AppendStreamReactor(eventstore::EventStore* store,
-                                         const AppendLimits& limits)
-    : store_(store), limits_(limits) {
+                                         const AppendLimits& limits,
+                                         Check check)
+    : store_(store), limits_(limits), check_(std::move(check)) {
   Advance();
 }
 
@@ -36,7 +37,11 @@ void AppendStreamReactor::OnReadDone(bool ok) {
     Advance();
     return;
   }
-  PreparedAppend prepared = PrepareAppend(*store_, slot->request, limits_);
+  PreparedAppend prepared;
+  if (check_) prepared.status = check_(slot->request);
+  if (prepared.status.ok()) {
+    prepared = PrepareAppend(*store_, slot->request, limits_);
+  }
   if (prepared.status.ok()) {
     store_->AppendAsync(
         std::move(prepared.append),

@@ -2,6 +2,7 @@
 #define CASETRAIL_SERVICES_APPEND_STREAM_REACTOR_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 
 #include "absl/synchronization/mutex.h"
@@ -27,9 +28,14 @@ class AppendStreamReactor final
  public:
   static constexpr int kMaxInFlight = 64;
 
+  // Decides whether one request may be appended (e.g. its stream is in the
+  // caller's tenant); a refusal answers that request only.
+  using Check =
+      std::function<grpc::Status(const casetrail::v1::AppendEventsRequest&)>;
+
   // `store` must outlive the call.
-  AppendStreamReactor(eventstore::EventStore* store,
-                      const AppendLimits& limits);
+  AppendStreamReactor(eventstore::EventStore* store, const AppendLimits& limits,
+                      Check check = nullptr);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -51,6 +57,7 @@ class AppendStreamReactor final
 
   eventstore::EventStore* const store_;
   const AppendLimits limits_;
+  const Check check_;
   casetrail::v1::AppendEventsRequest incoming_;
 
   absl::Mutex mu_;
@@ -62,6 +69,19 @@ class AppendStreamReactor final
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// A bidi call refused before it starts (e.g. UNAUTHENTICATED): finishes at
+// once with the status.
+class RefusedStreamReactor final
+    : public grpc::ServerBidiReactor<
+          casetrail::v1::AppendEventsRequest,
+          casetrail::v1::AppendEventsStreamResponse> {
+ public:
+  explicit RefusedStreamReactor(grpc::Status status) {
+    Finish(std::move(status));
+  }
+  void OnDone() override { delete this; }
 };
 
 }  // namespace casetrail::services

@@ -1,8 +1,15 @@
 #include "services/case_log_service.h"
 
 #include <algorithm>
+#include <memory>
+#include <set>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "eventstore/stored_event.h"
+#include "eventstore/stream_ids.h"
 #include "eventstore/wire_format.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "services/append_preparation.h"
@@ -13,6 +20,7 @@
 namespace casetrail::services {
 namespace {
 
+using casetrail::v1::AccessRecorded;
 using casetrail::v1::RecordedEvent;
 
 constexpr uint32_t kDefaultReadLimit = 1000;
@@ -71,6 +79,30 @@ void SetResponse(std::string bytes, grpc::ByteBuffer* response) {
   *response = grpc::ByteBuffer(&slice, 1);
 }
 
+// The cases a log read returned, for its access event: the first
+// kMaxCasesListed distinct stream ids, and how many there were.
+constexpr size_t kMaxCasesListed = 100;
+
+void OutlineLogRead(const std::vector<std::string>& stored,
+                    AccessRecorded* access) {
+  std::set<std::string> cases;
+  for (const std::string& bytes : stored) {
+    RecordedEvent event;
+    if (event.ParseFromString(bytes)) cases.insert(event.event().stream_id());
+  }
+  size_t listed = 0;
+  for (const std::string& c : cases) {
+    if (listed++ == kMaxCasesListed) break;
+    access->add_cases_returned(c);
+  }
+  access->set_items_returned(stored.size());
+  if (cases.size() > kMaxCasesListed) {
+    access->set_request_summary(absl::StrCat(access->request_summary(), " (",
+                                             cases.size(), " cases; the first ",
+                                             kMaxCasesListed, " listed)"));
+  }
+}
+
 eventstore::LogFilter ToFilter(
     const google::protobuf::RepeatedPtrField<std::string>& event_types,
     const std::string& stream_prefix) {
@@ -88,13 +120,22 @@ eventstore::LogFilter ToFilter(
 class SubscribeReactor final
     : public grpc::ServerWriteReactor<casetrail::v1::SubscribeResponse> {
  public:
-  SubscribeReactor(CaseLogService* service,
-                   const casetrail::v1::SubscribeRequest& request)
+  SubscribeReactor(CaseLogService* service, uint64_t from_position,
+                   eventstore::LogFilter filter)
       : service_(service),
-        next_position_(request.from_position()),
-        filter_(ToFilter(request.event_types(), request.stream_prefix())) {}
+        next_position_(from_position),
+        filter_(std::move(filter)) {}
 
   void Start() { Step(); }
+
+  // Ends the call at once with `status` (an authorisation refusal).
+  void Refuse(grpc::Status status) {
+    {
+      absl::MutexLock l(&mu_);
+      finished_ = true;
+    }
+    Finish(std::move(status));
+  }
 
   void OnWriteDone(bool ok) override {
     if (!ok) {
@@ -207,14 +248,23 @@ class SubscribeReactor final
 };
 
 CaseLogService::CaseLogService(eventstore::EventStore* store,
-                               AppendLimits limits)
-    : store_(store), limits_(limits) {}
+                               AppendLimits limits, RequestSecurity* security)
+    : store_(store), limits_(limits), security_(security) {}
 
 grpc::ServerUnaryReactor* CaseLogService::AppendEvents(
     grpc::CallbackServerContext* context,
     const casetrail::v1::AppendEventsRequest* request,
     casetrail::v1::AppendEventsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<CallSecurity> call = security_->Authorize(
+      *context, "/casetrail.v1.CaseLog/AppendEvents", /*read=*/false, {});
+  absl::Status allowed =
+      call.ok() ? security_->CheckWrite(*call, request->stream_id())
+                : call.status();
+  if (!allowed.ok()) {
+    reactor->Finish(ToGrpcStatus(allowed));
+    return reactor;
+  }
   PreparedAppend prepared = PrepareAppend(*store_, *request, limits_);
   if (!prepared.status.ok()) {
     reactor->Finish(prepared.status);
@@ -237,77 +287,243 @@ grpc::ServerUnaryReactor* CaseLogService::AppendEvents(
 grpc::ServerBidiReactor<casetrail::v1::AppendEventsRequest,
                         casetrail::v1::AppendEventsStreamResponse>*
 CaseLogService::AppendEventsStream(grpc::CallbackServerContext* context) {
-  return new AppendStreamReactor(store_, limits_);
+  absl::StatusOr<CallSecurity> call = security_->Authorize(
+      *context, "/casetrail.v1.CaseLog/AppendEventsStream", /*read=*/false, {});
+  if (!call.ok()) return new RefusedStreamReactor(ToGrpcStatus(call.status()));
+  // Each request's stream must be in the caller's tenant; a refusal answers
+  // that request and the stream goes on.
+  return new AppendStreamReactor(
+      store_, limits_,
+      [security = security_, call = *std::move(call)](
+          const casetrail::v1::AppendEventsRequest& request) {
+        return ToGrpcStatus(security->CheckWrite(call, request.stream_id()));
+      });
 }
 
 grpc::ServerUnaryReactor* CaseLogService::ReadCaseStream(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
     grpc::ByteBuffer* response_bytes) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  casetrail::v1::ReadCaseStreamRequest request;
-  if (!ParseRequest(*request_bytes, &request)) {
+  auto request = std::make_shared<casetrail::v1::ReadCaseStreamRequest>();
+  if (!ParseRequest(*request_bytes, request.get())) {
     reactor->Finish(
         BadRequestStatus({{"", "cannot parse ReadCaseStreamRequest"}}));
     return reactor;
   }
   std::vector<FieldViolation> violations;
-  if (auto violation = CheckStreamId(request.stream_id())) {
+  if (auto violation = CheckStreamId(request->stream_id())) {
     violations.push_back(*violation);
   }
-  if (!casetrail::v1::ReadDirection_IsValid(request.direction())) {
+  if (!casetrail::v1::ReadDirection_IsValid(request->direction())) {
     violations.push_back({"direction", "unknown direction"});
   }
   if (!violations.empty()) {
     reactor->Finish(BadRequestStatus(violations));
     return reactor;
   }
-  eventstore::StreamRead read;
-  read.stream_id = request.stream_id();
-  read.from_version = request.from_version();
-  read.backwards =
-      request.direction() == casetrail::v1::READ_DIRECTION_BACKWARDS;
-  read.limit = ReadLimit(request.limit());
-  absl::StatusOr<eventstore::StreamSlice> slice = store_->ReadStream(read);
-  if (slice.ok()) {
-    // ReadCaseStreamResponse: events = 1, stream_version = 2.
-    std::string out = ComposeEvents(slice->events, 1);
-    eventstore::AppendVarintField(2, slice->stream_version, &out);
-    SetResponse(std::move(out), response_bytes);
-  }
-  reactor->Finish(ToGrpcStatus(slice.status()));
+  AccessRecorded asked;
+  asked.set_case_id(request->stream_id());
+  asked.set_request_summary(absl::StrCat(
+      "case stream ",
+      request->direction() == casetrail::v1::READ_DIRECTION_BACKWARDS
+          ? "backwards"
+          : "forwards",
+      " from version ", request->from_version(), ", limit ",
+      ReadLimit(request->limit())));
+  security_->Authorize(
+      *context, "/casetrail.v1.CaseLog/ReadCaseStream", /*read=*/true, asked,
+      [this, reactor, request, response_bytes,
+       asked](absl::StatusOr<CallSecurity> call) mutable {
+        if (!call.ok()) {
+          reactor->Finish(ToGrpcStatus(call.status()));
+          return;
+        }
+        absl::StatusOr<security::CaseDecision> decision =
+            security_->DecideCase(*call, request->stream_id());
+        if (!decision.ok()) {
+          reactor->Finish(ToGrpcStatus(decision.status()));
+          return;
+        }
+        if (!decision->allowed) {
+          security_->Refuse(
+              *call, std::move(asked), std::move(decision->refusal),
+              [reactor](absl::Status s) { reactor->Finish(ToGrpcStatus(s)); });
+          return;
+        }
+        eventstore::StreamRead read;
+        read.stream_id = request->stream_id();
+        read.from_version = request->from_version();
+        read.backwards =
+            request->direction() == casetrail::v1::READ_DIRECTION_BACKWARDS;
+        read.limit = ReadLimit(request->limit());
+        absl::StatusOr<eventstore::StreamSlice> slice =
+            store_->ReadStream(read);
+        AccessRecorded access = std::move(asked);
+        AddFlags(decision->flags, &access);
+        auto out = std::make_shared<std::string>();
+        if (slice.ok()) {
+          // ReadCaseStreamResponse: events = 1, stream_version = 2.
+          *out = ComposeEvents(slice->events, 1);
+          eventstore::AppendVarintField(2, slice->stream_version, out.get());
+          access.set_items_returned(slice->events.size());
+          if (!slice->events.empty()) {
+            access.add_cases_returned(request->stream_id());
+          }
+          access.set_response_summary(absl::StrCat(slice->events.size(),
+                                                   " events; stream version ",
+                                                   slice->stream_version));
+        } else {
+          access.set_response_summary(std::string(slice.status().message()));
+        }
+        grpc::Status status = ToGrpcStatus(slice.status());
+        security_->Record(
+            *call, std::move(access),
+            [reactor, response_bytes, out, status](absl::Status recorded) {
+              if (!recorded.ok()) {
+                reactor->Finish(ToGrpcStatus(recorded));
+                return;
+              }
+              if (status.ok()) SetResponse(std::move(*out), response_bytes);
+              reactor->Finish(status);
+            });
+      });
   return reactor;
+}
+
+absl::StatusOr<eventstore::LogFilter> CaseLogService::ScopeLogRead(
+    const CallSecurity& call,
+    const google::protobuf::RepeatedPtrField<std::string>& event_types,
+    const std::string& stream_prefix) const {
+  eventstore::LogFilter filter = ToFilter(event_types, stream_prefix);
+  if (!call.enabled) return filter;
+  if (!security_->policy()->HasTenantWideScope(call.principal, absl::Now())) {
+    return absl::PermissionDeniedError(
+        "reading the log needs a scope of every case of your tenant (an "
+        "upstream system, or a grant of all cases)");
+  }
+  const std::string tenant_prefix = call.principal.tenant + "/";
+  if (absl::StartsWith(tenant_prefix, filter.stream_prefix)) {
+    filter.stream_prefix = tenant_prefix;
+  } else if (!absl::StartsWith(filter.stream_prefix, tenant_prefix)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "stream prefix '", filter.stream_prefix,
+        "' is outside your tenant (stream ids begin \"", tenant_prefix, "\")"));
+  }
+  // The access audit is for auditors.
+  if (call.principal.role != casetrail::v1::ROLE_AUDITOR) {
+    filter.exclude_stream =
+        eventstore::AccessAuditStream(call.principal.tenant);
+  }
+  return filter;
 }
 
 grpc::ServerUnaryReactor* CaseLogService::ReadLog(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
     grpc::ByteBuffer* response_bytes) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  casetrail::v1::ReadLogRequest request;
-  if (!ParseRequest(*request_bytes, &request)) {
+  auto request = std::make_shared<casetrail::v1::ReadLogRequest>();
+  if (!ParseRequest(*request_bytes, request.get())) {
     reactor->Finish(BadRequestStatus({{"", "cannot parse ReadLogRequest"}}));
     return reactor;
   }
-  eventstore::LogRead read;
-  read.from_position = request.from_position();
-  read.limit = ReadLimit(request.limit());
-  read.filter = ToFilter(request.event_types(), request.stream_prefix());
-  absl::StatusOr<eventstore::LogSlice> slice = store_->ReadLog(read);
-  if (slice.ok()) {
-    // ReadLogResponse: events = 1, next_position = 2, log_size = 3.
-    std::string out = ComposeEvents(slice->events, 1);
-    eventstore::AppendVarintField(2, slice->next_position, &out);
-    eventstore::AppendVarintField(3, slice->log_size, &out);
-    SetResponse(std::move(out), response_bytes);
-  }
-  reactor->Finish(ToGrpcStatus(slice.status()));
+  AccessRecorded asked;
+  asked.set_request_summary(absl::StrCat(
+      "log from position ", request->from_position(), ", limit ",
+      ReadLimit(request->limit()),
+      request->stream_prefix().empty()
+          ? ""
+          : ", streams starting " + request->stream_prefix(),
+      request->event_types().empty()
+          ? ""
+          : ", types " + absl::StrJoin(request->event_types(), ",")));
+  security_->Authorize(
+      *context, "/casetrail.v1.CaseLog/ReadLog", /*read=*/true, asked,
+      [this, reactor, request, response_bytes,
+       asked](absl::StatusOr<CallSecurity> call) mutable {
+        if (!call.ok()) {
+          reactor->Finish(ToGrpcStatus(call.status()));
+          return;
+        }
+        absl::StatusOr<eventstore::LogFilter> filter = ScopeLogRead(
+            *call, request->event_types(), request->stream_prefix());
+        if (!filter.ok()) {
+          security_->Refuse(
+              *call, std::move(asked), std::string(filter.status().message()),
+              [reactor](absl::Status s) { reactor->Finish(ToGrpcStatus(s)); });
+          return;
+        }
+        eventstore::LogRead read;
+        read.from_position = request->from_position();
+        read.limit = ReadLimit(request->limit());
+        read.filter = *std::move(filter);
+        absl::StatusOr<eventstore::LogSlice> slice = store_->ReadLog(read);
+        AccessRecorded access = std::move(asked);
+        auto out = std::make_shared<std::string>();
+        if (slice.ok()) {
+          // ReadLogResponse: events = 1, next_position = 2, log_size = 3.
+          *out = ComposeEvents(slice->events, 1);
+          eventstore::AppendVarintField(2, slice->next_position, out.get());
+          eventstore::AppendVarintField(3, slice->log_size, out.get());
+          if (call->enabled) OutlineLogRead(slice->events, &access);
+          access.set_response_summary(absl::StrCat(slice->events.size(),
+                                                   " events below position ",
+                                                   slice->next_position));
+        } else {
+          access.set_response_summary(std::string(slice.status().message()));
+        }
+        grpc::Status status = ToGrpcStatus(slice.status());
+        security_->Record(
+            *call, std::move(access),
+            [reactor, response_bytes, out, status](absl::Status recorded) {
+              if (!recorded.ok()) {
+                reactor->Finish(ToGrpcStatus(recorded));
+                return;
+              }
+              if (status.ok()) SetResponse(std::move(*out), response_bytes);
+              reactor->Finish(status);
+            });
+      });
   return reactor;
 }
 
 grpc::ServerWriteReactor<casetrail::v1::SubscribeResponse>*
 CaseLogService::Subscribe(grpc::CallbackServerContext* context,
                           const casetrail::v1::SubscribeRequest* request) {
-  auto* reactor = new SubscribeReactor(this, *request);
-  reactor->Start();
+  AccessRecorded asked;
+  asked.set_request_summary(absl::StrCat(
+      "subscription from position ", request->from_position(),
+      request->stream_prefix().empty()
+          ? ""
+          : ", streams starting " + request->stream_prefix(),
+      request->event_types().empty()
+          ? ""
+          : ", types " + absl::StrJoin(request->event_types(), ",")));
+  absl::StatusOr<CallSecurity> call = security_->Authorize(
+      *context, "/casetrail.v1.CaseLog/Subscribe", /*read=*/true, asked);
+  absl::StatusOr<eventstore::LogFilter> filter =
+      call.ok() ? ScopeLogRead(*call, request->event_types(),
+                               request->stream_prefix())
+                : call.status();
+  absl::Status status = filter.status();
+  if (call.ok() && !filter.ok()) {
+    status =
+        security_->Refuse(*call, asked, std::string(filter.status().message()));
+  } else if (call.ok()) {
+    // One access event for the whole subscription, when it opens: what it
+    // delivers later is bounded by the filter recorded here.
+    AccessRecorded access = asked;
+    AddFlags({casetrail::v1::ACCESS_FLAG_BULK}, &access);
+    access.set_response_summary("subscription opened");
+    status = security_->Record(*call, std::move(access));
+  }
+  auto* reactor = new SubscribeReactor(
+      this, request->from_position(),
+      filter.ok() ? *std::move(filter) : eventstore::LogFilter());
+  if (!status.ok()) {
+    reactor->Refuse(ToGrpcStatus(status));
+  } else {
+    reactor->Start();
+  }
   return reactor;
 }
 
@@ -316,6 +532,12 @@ grpc::ServerUnaryReactor* CaseLogService::GetLogInfo(
     const casetrail::v1::GetLogInfoRequest* request,
     casetrail::v1::GetLogInfoResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::StatusOr<CallSecurity> call = security_->Authorize(
+          *context, "/casetrail.v1.CaseLog/GetLogInfo", /*read=*/false, {});
+      !call.ok()) {
+    reactor->Finish(ToGrpcStatus(call.status()));
+    return reactor;
+  }
   eventstore::LogInfo info = store_->Info();
   response->set_log_size(info.log_size);
   response->set_format_version(eventstore::kFormatVersion);

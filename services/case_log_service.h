@@ -6,6 +6,7 @@
 #include "casetrail/v1/case_log.grpc.pb.h"
 #include "eventstore/event_store.h"
 #include "services/append_validation.h"
+#include "services/request_security.h"
 
 namespace casetrail::services {
 
@@ -28,7 +29,9 @@ using CaseLogServiceBase =
 
 class CaseLogService final : public CaseLogServiceBase {
  public:
-  CaseLogService(eventstore::EventStore* store, AppendLimits limits);
+  // `security` checks and records every call (request_security.h).
+  CaseLogService(eventstore::EventStore* store, AppendLimits limits,
+                 RequestSecurity* security);
 
   grpc::ServerUnaryReactor* AppendEvents(
       grpc::CallbackServerContext* context,
@@ -60,8 +63,18 @@ class CaseLogService final : public CaseLogServiceBase {
  private:
   friend class SubscribeReactor;
 
+  // The filter of a log read or subscription by `call`: with security on,
+  // only for a tenant-wide scope, narrowed to the caller's tenant, and
+  // without the access audit unless the caller is an auditor.
+  // PERMISSION_DENIED otherwise.
+  absl::StatusOr<eventstore::LogFilter> ScopeLogRead(
+      const CallSecurity& call,
+      const google::protobuf::RepeatedPtrField<std::string>& event_types,
+      const std::string& stream_prefix) const;
+
   eventstore::EventStore* const store_;
   const AppendLimits limits_;
+  RequestSecurity* const security_;
   std::atomic<bool> stopping_{false};
 };
 

@@ -1,15 +1,19 @@
 #include "services/case_queries_service.h"
 
+#include <set>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "services/grpc_status.h"
 
 namespace casetrail::services {
 CaseQueriesService::CaseQueriesService(projections::QueryEngine* engine,
-                                       int workers)
-    : engine_(engine) {
+                                       RequestSecurity* security, int workers)
+    : engine_(engine), security_(security) {
   for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { Work(); });
 }
 
@@ -45,10 +49,99 @@ void CaseQueriesService::Work() {
   }
 }
 
+namespace {
+
+using casetrail::v1::AccessRecorded;
+
+std::string TimeText(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                          absl::FromUnixSeconds(t.seconds()),
+                          absl::UTCTimeZone());
+}
+
+std::string DateText(const casetrail::v1::CivilDate& d) {
+  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
+}
+
+// What was asked, for the access audit.
+AccessRecorded Asked(const casetrail::v1::GetChronologyRequest& r) {
+  AccessRecorded a;
+  a.set_case_id(r.case_id());
+  a.set_child_id(r.child_id());
+  std::vector<std::string> parts = {r.has_as_known_at()
+                                        ? "chronology as known at " +
+                                              TimeText(r.as_known_at())
+                                        : "chronology as known now"};
+  if (!r.agency().empty()) parts.push_back("agency " + r.agency());
+  if (r.significant_only()) parts.push_back("significant only");
+  if (!r.page_token().empty()) parts.push_back("next page");
+  a.set_request_summary(absl::StrJoin(parts, ", "));
+  return a;
+}
+AccessRecorded Asked(const casetrail::v1::GetCaseStateRequest& r) {
+  AccessRecorded a;
+  a.set_case_id(r.case_id());
+  a.set_request_summary(absl::StrCat(
+      "case state as known ",
+      r.has_as_known_at() ? "at " + TimeText(r.as_known_at()) : "now",
+      r.has_evaluate_on() ? ", evaluated on " + DateText(r.evaluate_on())
+                          : ""));
+  return a;
+}
+AccessRecorded Asked(const casetrail::v1::GetChannelPanelPackRequest& r) {
+  AccessRecorded a;
+  a.set_child_id(r.person_id());
+  a.set_request_summary(absl::StrCat(
+      "Channel panel pack as known ",
+      r.has_as_known_at() ? "at " + TimeText(r.as_known_at()) : "now"));
+  return a;
+}
+AccessRecorded Asked(const casetrail::v1::ReconstructDecisionRequest& r) {
+  AccessRecorded a;
+  a.set_case_id(r.case_id());
+  a.set_request_summary("reconstruct decision " + r.event_id());
+  return a;
+}
+
+// What was returned, in outline.
+void Outline(const casetrail::v1::GetChronologyResponse& r, AccessRecorded* a) {
+  std::set<std::string> cases;
+  for (const auto& e : r.entries()) cases.insert(e.case_id());
+  for (const std::string& c : cases) a->add_cases_returned(c);
+  a->set_items_returned(r.entries_size());
+  a->set_response_summary(absl::StrCat("chronology: ", r.entries_size(), " of ",
+                                       r.total_entries(), " entries"));
+}
+void Outline(const casetrail::v1::GetCaseStateResponse& r, AccessRecorded* a) {
+  a->add_cases_returned(r.state().case_id());
+  a->set_items_returned(1);
+  a->set_response_summary(
+      absl::StrCat("case state: ", r.state().children_size(), " children, ",
+                   r.state().deadlines_size(), " deadlines"));
+}
+void Outline(const casetrail::v1::GetChannelPanelPackResponse& r,
+             AccessRecorded* a) {
+  a->set_items_returned(1);
+  a->set_response_summary(
+      absl::StrCat("Channel panel pack: ", r.pack().chronology_extract_size(),
+                   " chronology entries"));
+}
+void Outline(const casetrail::v1::ReconstructDecisionResponse& r,
+             AccessRecorded* a) {
+  a->add_cases_returned(a->case_id());
+  a->set_items_returned(r.chronology_at_basis_size() + r.relied_on_size() + 1);
+  a->set_response_summary(absl::StrCat(
+      "decision reconstructed: ", r.chronology_at_basis_size(),
+      " entries at its basis, ", r.relied_on_size(), " relied on, ",
+      r.later_corrections_size(), " later corrections"));
+}
+
+}  // namespace
+
 template <typename Request, typename Response, typename Answer>
 grpc::ServerUnaryReactor* CaseQueriesService::Respond(
-    grpc::CallbackServerContext* context, const Request* request,
-    Response* response, Answer answer) {
+    grpc::CallbackServerContext* context, const char* method,
+    const Request* request, Response* response, Answer answer) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::vector<projections::RequestViolation> problems =
       projections::QueryEngine::Check(*request);
@@ -60,9 +153,69 @@ grpc::ServerUnaryReactor* CaseQueriesService::Respond(
     reactor->Finish(BadRequestStatus(violations));
     return reactor;
   }
-  // The request and response live until Finish.
-  Enqueue([reactor, request, response, answer] {
-    absl::StatusOr<Response> result = answer(*request);
+  // The context, request and response live until Finish.
+  Enqueue([this, context, method, reactor, request, response, answer] {
+    AccessRecorded access = Asked(*request);
+    absl::StatusOr<CallSecurity> call =
+        security_->Authorize(*context, method, /*read=*/true, access);
+    if (!call.ok()) {
+      reactor->Finish(ToGrpcStatus(call.status()));
+      return;
+    }
+    // One case named: decide before reading anything. A child's or person's
+    // cases: each passes the same decision, and the refused ones are left
+    // out as if absent.
+    absl::Status scope_error;
+    std::vector<casetrail::v1::AccessFlag> flags;
+    std::vector<std::string> visible_cases;
+    if (!access.case_id().empty()) {
+      absl::StatusOr<security::CaseDecision> decision =
+          security_->DecideCase(*call, access.case_id());
+      if (!decision.ok()) {
+        reactor->Finish(ToGrpcStatus(decision.status()));
+        return;
+      }
+      if (!decision->allowed) {
+        reactor->Finish(ToGrpcStatus(security_->Refuse(
+            *call, std::move(access), std::move(decision->refusal))));
+        return;
+      }
+      flags = decision->flags;
+    }
+    projections::QueryEngine::CaseFilter visible;
+    if (call->enabled && access.case_id().empty()) {
+      visible = [&](const std::string& case_id) {
+        absl::StatusOr<security::CaseDecision> decision =
+            security_->DecideCase(*call, case_id);
+        if (!decision.ok()) {
+          scope_error.Update(decision.status());
+          return false;
+        }
+        if (!decision->allowed) return false;
+        flags.insert(flags.end(), decision->flags.begin(),
+                     decision->flags.end());
+        visible_cases.push_back(case_id);
+        return true;
+      };
+    }
+    absl::StatusOr<Response> result = answer(*request, visible);
+    if (!scope_error.ok()) result = scope_error;
+    AddFlags(flags, &access);
+    for (const std::string& c : visible_cases) access.add_cases_returned(c);
+    if (result.ok()) {
+      Outline(*result, &access);
+    } else {
+      access.set_response_summary(
+          absl::StrCat(absl::StatusCodeToString(result.status().code()), ": ",
+                       result.status().message()));
+    }
+    // Every read that got this far is recorded, answered or not; nothing is
+    // sent before its record is durable.
+    if (absl::Status recorded = security_->Record(*call, std::move(access));
+        !recorded.ok()) {
+      reactor->Finish(ToGrpcStatus(recorded));
+      return;
+    }
     if (!result.ok()) {
       reactor->Finish(ToGrpcStatus(result.status()));
       return;
@@ -77,34 +230,39 @@ grpc::ServerUnaryReactor* CaseQueriesService::GetChronology(
     grpc::CallbackServerContext* context,
     const casetrail::v1::GetChronologyRequest* request,
     casetrail::v1::GetChronologyResponse* response) {
-  return Respond(context, request, response,
-                 [this](const auto& r) { return engine_->Chronology(r); });
+  return Respond(context, "/casetrail.v1.CaseQueries/GetChronology", request,
+                 response, [this](const auto& r, const auto& visible) {
+                   return engine_->Chronology(r, visible);
+                 });
 }
 
 grpc::ServerUnaryReactor* CaseQueriesService::GetCaseState(
     grpc::CallbackServerContext* context,
     const casetrail::v1::GetCaseStateRequest* request,
     casetrail::v1::GetCaseStateResponse* response) {
-  return Respond(context, request, response,
-                 [this](const auto& r) { return engine_->CaseState(r); });
+  return Respond(
+      context, "/casetrail.v1.CaseQueries/GetCaseState", request, response,
+      [this](const auto& r, const auto&) { return engine_->CaseState(r); });
 }
 
 grpc::ServerUnaryReactor* CaseQueriesService::GetChannelPanelPack(
     grpc::CallbackServerContext* context,
     const casetrail::v1::GetChannelPanelPackRequest* request,
     casetrail::v1::GetChannelPanelPackResponse* response) {
-  return Respond(context, request, response, [this](const auto& r) {
-    return engine_->ChannelPanelPack(r);
-  });
+  return Respond(context, "/casetrail.v1.CaseQueries/GetChannelPanelPack",
+                 request, response, [this](const auto& r, const auto& visible) {
+                   return engine_->ChannelPanelPack(r, visible);
+                 });
 }
 
 grpc::ServerUnaryReactor* CaseQueriesService::ReconstructDecision(
     grpc::CallbackServerContext* context,
     const casetrail::v1::ReconstructDecisionRequest* request,
     casetrail::v1::ReconstructDecisionResponse* response) {
-  return Respond(context, request, response, [this](const auto& r) {
-    return engine_->ReconstructDecision(r);
-  });
+  return Respond(context, "/casetrail.v1.CaseQueries/ReconstructDecision",
+                 request, response, [this](const auto& r, const auto&) {
+                   return engine_->ReconstructDecision(r);
+                 });
 }
 
 grpc::ServerUnaryReactor* CaseQueriesService::GetProjectionStatus(
@@ -113,7 +271,14 @@ grpc::ServerUnaryReactor* CaseQueriesService::GetProjectionStatus(
     casetrail::v1::GetProjectionStatusResponse* response) {
   // With digest, a scan of the whole read model: on a worker too.
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  Enqueue([this, reactor, request, response] {
+  Enqueue([this, context, reactor, request, response] {
+    absl::StatusOr<CallSecurity> call = security_->Authorize(
+        *context, "/casetrail.v1.CaseQueries/GetProjectionStatus",
+        /*read=*/false, {});
+    if (!call.ok()) {
+      reactor->Finish(ToGrpcStatus(call.status()));
+      return;
+    }
     absl::StatusOr<casetrail::v1::GetProjectionStatusResponse> status =
         engine_->Status(*request);
     if (status.ok()) *response = *std::move(status);
@@ -128,6 +293,13 @@ grpc::ServerUnaryReactor* CaseQueriesService::RebuildProjections(
     const casetrail::v1::RebuildProjectionsRequest* /*request*/,
     casetrail::v1::RebuildProjectionsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::StatusOr<CallSecurity> call = security_->Authorize(
+          *context, "/casetrail.v1.CaseQueries/RebuildProjections",
+          /*read=*/false, {});
+      !call.ok()) {
+    reactor->Finish(ToGrpcStatus(call.status()));
+    return reactor;
+  }
   absl::MutexLock lock(&mu_);
   if (rebuilding_) {
     reactor->Finish(grpc::Status(grpc::StatusCode::ABORTED,

@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "casetrail/v1/case_queries.grpc.pb.h"
 #include "projections/queries.h"
+#include "services/request_security.h"
 
 namespace casetrail::services {
 
@@ -26,8 +27,9 @@ class CaseQueriesService final
     : public casetrail::v1::CaseQueries::CallbackService {
  public:
   // `workers` threads answer queries (default 4).
-  explicit CaseQueriesService(projections::QueryEngine* engine,
-                              int workers = 4);
+  // `security` checks and records every call (request_security.h).
+  CaseQueriesService(projections::QueryEngine* engine,
+                     RequestSecurity* security, int workers = 4);
   // Finishes the queries queued, waits for a running rebuild.
   ~CaseQueriesService();
 
@@ -63,12 +65,13 @@ class CaseQueriesService final
   // Checks the request, then answers it on a worker thread.
   template <typename Request, typename Response, typename Answer>
   grpc::ServerUnaryReactor* Respond(grpc::CallbackServerContext* context,
-                                    const Request* request, Response* response,
-                                    Answer answer);
+                                    const char* method, const Request* request,
+                                    Response* response, Answer answer);
   void Enqueue(std::function<void()> work);
   void Work();
 
   projections::QueryEngine* const engine_;
+  RequestSecurity* const security_;
   absl::Mutex queue_mu_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool closing_ ABSL_GUARDED_BY(queue_mu_) = false;

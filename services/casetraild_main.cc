@@ -49,6 +49,24 @@ ABSL_FLAG(std::string, timescale_rules_file, "",
 ABSL_FLAG(absl::Duration, checkpoint_interval, absl::Seconds(60),
           "How often to sign a checkpoint while the log grows (0 = only on "
           "request, at start and at stop).");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "The server's TLS certificate chain (PEM, leaf first). Required, "
+          "with --tls_key_file, unless --plaintext_loopback.");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "The TLS certificate's private key (PEM, unencrypted, mode 0600).");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "CA certificates (PEM) that client certificates are verified "
+          "against (mTLS). A client presenting a certificate must present "
+          "one of theirs; clients without one still connect (bearer tokens).");
+ABSL_FLAG(bool, plaintext_loopback, false,
+          "Serve without TLS; only on a loopback --listen address, for "
+          "development and the quick start.");
+ABSL_FLAG(std::string, security_config, "",
+          "Tenants, token issuers, client-certificate systems, the role x "
+          "RPC matrix, purposes and grants (protobuf text format, "
+          "proto/casetrail/v1/security_config.proto; docs/security.md). "
+          "Required unless --plaintext_loopback, where leaving it out turns "
+          "security off.");
 
 namespace {
 
@@ -66,6 +84,9 @@ void Log(const std::string& line) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "casetraild --data_dir=DIR --listen=HOST:PORT\n"
+      "           (--tls_cert_file=PEM --tls_key_file=PEM "
+      "[--tls_client_ca_file=PEM] | --plaintext_loopback)\n"
+      "           [--security_config=FILE]\n"
       "Serves the casetrail case event log over gRPC.");
   absl::ParseCommandLine(argc, argv);
   // Debian's Abseil is built with Mutex deadlock detection on, which walks a
@@ -95,6 +116,11 @@ int main(int argc, char** argv) {
   options.bank_holidays_file = absl::GetFlag(FLAGS_bank_holidays_file);
   options.timescale_rules_file = absl::GetFlag(FLAGS_timescale_rules_file);
   options.readmodel_dir = absl::GetFlag(FLAGS_readmodel_dir);
+  options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  options.tls.key_file = absl::GetFlag(FLAGS_tls_key_file);
+  options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  options.plaintext_loopback = absl::GetFlag(FLAGS_plaintext_loopback);
+  options.security_config_file = absl::GetFlag(FLAGS_security_config);
   if (options.limits.max_append_bytes >=
       static_cast<size_t>(options.max_message_bytes)) {
     Log("--max_append_bytes must be below --max_message_bytes");
@@ -119,6 +145,28 @@ int main(int argc, char** argv) {
   Log(absl::StrCat("read models at position ", (*server)->runner().checkpoint(),
                    " of ", (*server)->store().LogSize(),
                    "; following the log (casetrail projections status)"));
+  if (options.plaintext_loopback) {
+    Log("transport plaintext on loopback (--plaintext_loopback): for "
+        "development only");
+  } else if (options.tls.client_ca_file.empty()) {
+    Log(absl::StrCat("transport TLS, certificate ", options.tls.cert_file));
+  } else {
+    Log(absl::StrCat("transport mTLS, certificate ", options.tls.cert_file,
+                     "; client certificates verified against ",
+                     options.tls.client_ca_file,
+                     " (clients without one may connect)"));
+  }
+  if (const auto* policy = (*server)->policy(); policy != nullptr) {
+    Log(absl::StrCat("security on (", options.security_config_file, "): ",
+                     policy->config().tenants_size(), " tenants, ",
+                     policy->config().token_issuers_size(), " token issuers, ",
+                     policy->config().systems_size(), " systems, ",
+                     policy->config().grants_size(),
+                     " grants; every read is audited"));
+  } else {
+    Log("SECURITY OFF (no --security_config): no authentication, no "
+        "tenants, no access audit; for development only");
+  }
   // Last, because it says the server is ready: tests and scripts wait for it.
   Log(absl::StrCat("listening on ", host, ":", (*server)->port(), ", data dir ",
                    options.data_dir, ", log size ",

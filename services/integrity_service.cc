@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "eventstore/stored_event.h"
+#include "eventstore/stream_ids.h"
 #include "services/grpc_status.h"
 
 namespace casetrail::services {
@@ -26,6 +27,13 @@ grpc::ServerUnaryReactor* IntegrityService::GetCheckpoint(
     const casetrail::v1::GetCheckpointRequest* request,
     casetrail::v1::GetCheckpointResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::StatusOr<CallSecurity> call = security_->Authorize(
+          *context, "/casetrail.v1.LogIntegrity/GetCheckpoint", /*read=*/false,
+          {});
+      !call.ok()) {
+    reactor->Finish(ToGrpcStatus(call.status()));
+    return reactor;
+  }
   if (request->has_tree_size() && request->issue()) {
     reactor->Finish(BadRequestStatus(
         {{"issue",
@@ -65,19 +73,83 @@ grpc::ServerUnaryReactor* IntegrityService::GetInclusionProof(
                        request->tree_size(), " events does not hold it")}}));
     return reactor;
   }
-  absl::StatusOr<std::vector<MerkleHash>> proof =
-      store_->InclusionProof(request->position(), request->tree_size());
-  absl::StatusOr<std::string> event =
-      proof.ok() ? store_->ReadEvent(request->position()) : proof.status();
-  if (!event.ok()) {
-    reactor->Finish(ToGrpcStatus(event.status()));
-    return reactor;
-  }
-  response->set_position(request->position());
-  response->set_tree_size(request->tree_size());
-  response->set_event(*std::move(event));
-  AddHashes(*proof, response->mutable_hashes());
-  reactor->Finish(grpc::Status::OK);
+  // The response holds the event itself: a read of case data.
+  casetrail::v1::AccessRecorded asked;
+  asked.set_request_summary(absl::StrCat("inclusion proof of position ",
+                                         request->position(), " in tree size ",
+                                         request->tree_size()));
+  security_->Authorize(
+      *context, "/casetrail.v1.LogIntegrity/GetInclusionProof", /*read=*/true,
+      asked,
+      [this, reactor, request, response,
+       asked](absl::StatusOr<CallSecurity> call) mutable {
+        if (!call.ok()) {
+          reactor->Finish(ToGrpcStatus(call.status()));
+          return;
+        }
+        absl::StatusOr<std::vector<MerkleHash>> proof =
+            store_->InclusionProof(request->position(), request->tree_size());
+        absl::StatusOr<std::string> event =
+            proof.ok() ? store_->ReadEvent(request->position())
+                       : proof.status();
+        if (!event.ok()) {
+          reactor->Finish(ToGrpcStatus(event.status()));
+          return;
+        }
+        casetrail::v1::AccessRecorded access = std::move(asked);
+        if (call->enabled) {
+          casetrail::v1::RecordedEvent recorded;
+          if (!recorded.ParseFromString(*event)) {
+            reactor->Finish(ToGrpcStatus(
+                absl::DataLossError("a stored event could not be decoded")));
+            return;
+          }
+          const std::string& stream = recorded.event().stream_id();
+          std::string refusal;
+          if (eventstore::TenantOfStream(stream) != call->principal.tenant) {
+            // Says nothing of the event beyond what was asked.
+            refusal =
+                absl::StrCat("the event at position ", request->position(),
+                             " is not in your tenant");
+          } else if (eventstore::IsAccessAuditStream(stream)) {
+            if (call->principal.role != casetrail::v1::ROLE_AUDITOR) {
+              refusal = "only auditors may prove access audit events";
+            }
+          } else {
+            access.set_case_id(stream);
+            absl::StatusOr<security::CaseDecision> decision =
+                security_->DecideCase(*call, stream);
+            if (!decision.ok()) {
+              reactor->Finish(ToGrpcStatus(decision.status()));
+              return;
+            }
+            if (!decision->allowed) refusal = std::move(decision->refusal);
+            AddFlags(decision->flags, &access);
+          }
+          if (!refusal.empty()) {
+            security_->Refuse(*call, std::move(access), std::move(refusal),
+                              [reactor](absl::Status s) {
+                                reactor->Finish(ToGrpcStatus(s));
+                              });
+            return;
+          }
+          access.set_items_returned(1);
+          if (!access.case_id().empty()) {
+            access.add_cases_returned(access.case_id());
+          }
+          access.set_response_summary(
+              absl::StrCat("event ", recorded.event().event_id(), " (",
+                           recorded.event().event_type(), ") with ",
+                           proof->size(), " proof hashes"));
+        }
+        response->set_position(request->position());
+        response->set_tree_size(request->tree_size());
+        response->set_event(*std::move(event));
+        AddHashes(*proof, response->mutable_hashes());
+        security_->Record(*call, std::move(access), [reactor](absl::Status s) {
+          reactor->Finish(ToGrpcStatus(s));
+        });
+      });
   return reactor;
 }
 
@@ -86,6 +158,13 @@ grpc::ServerUnaryReactor* IntegrityService::GetConsistencyProof(
     const casetrail::v1::GetConsistencyProofRequest* request,
     casetrail::v1::GetConsistencyProofResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::StatusOr<CallSecurity> call = security_->Authorize(
+          *context, "/casetrail.v1.LogIntegrity/GetConsistencyProof",
+          /*read=*/false, {});
+      !call.ok()) {
+    reactor->Finish(ToGrpcStatus(call.status()));
+    return reactor;
+  }
   if (request->old_size() > request->new_size()) {
     reactor->Finish(BadRequestStatus(
         {{"old_size", absl::StrCat("must not exceed new_size (",

@@ -4,6 +4,7 @@
 #include "casetrail/v1/integrity.grpc.pb.h"
 #include "eventstore/checkpointer.h"
 #include "eventstore/event_store.h"
+#include "services/request_security.h"
 
 namespace casetrail::services {
 
@@ -16,9 +17,12 @@ namespace casetrail::services {
 class IntegrityService final
     : public casetrail::v1::LogIntegrity::CallbackService {
  public:
+  // `security` checks every call and records inclusion proofs, which return
+  // an event (request_security.h).
   IntegrityService(eventstore::EventStore* store,
-                   eventstore::Checkpointer* checkpointer)
-      : store_(store), checkpointer_(checkpointer) {}
+                   eventstore::Checkpointer* checkpointer,
+                   RequestSecurity* security)
+      : store_(store), checkpointer_(checkpointer), security_(security) {}
 
   grpc::ServerUnaryReactor* GetCheckpoint(
       grpc::CallbackServerContext* context,
@@ -36,6 +40,7 @@ class IntegrityService final
  private:
   eventstore::EventStore* const store_;
   eventstore::Checkpointer* const checkpointer_;
+  RequestSecurity* const security_;
 };
 
 }  // namespace casetrail::services

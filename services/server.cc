@@ -12,7 +12,22 @@ namespace casetrail::services {
 
 absl::StatusOr<std::unique_ptr<CasetrailServer>> CasetrailServer::Start(
     const ServerOptions& options) {
+  // The transport is checked first: a server that would listen without TLS
+  // where it should not, or with unusable TLS files, never opens the store.
+  ASSIGN_OR_RETURN(
+      std::shared_ptr<grpc::ServerCredentials> credentials,
+      MakeServerCredentials(options.tls, options.plaintext_loopback,
+                            options.listen_address));
   std::unique_ptr<CasetrailServer> server(new CasetrailServer());
+  if (!options.security_config_file.empty()) {
+    ASSIGN_OR_RETURN(server->policy_, security::SecurityPolicy::FromFile(
+                                          options.security_config_file));
+  } else if (!options.plaintext_loopback) {
+    return absl::FailedPreconditionError(
+        "--security_config is required: without it nobody is authenticated "
+        "and no read is audited, which is allowed only with "
+        "--plaintext_loopback for development");
+  }
   // A malformed holidays or rules file is a deployment mistake: refuse to
   // start rather than compute deadlines without it.
   if (options.bank_holidays_file.empty()) {
@@ -63,23 +78,28 @@ absl::StatusOr<std::unique_ptr<CasetrailServer>> CasetrailServer::Start(
   server->query_engine_ = std::make_unique<projections::QueryEngine>(
       server->store_.get(), server->read_model_.get(), server->runner_.get(),
       server->fold_config_);
-  server->queries_service_ =
-      std::make_unique<CaseQueriesService>(server->query_engine_.get());
-  server->service_ =
-      std::make_unique<CaseLogService>(server->store_.get(), options.limits);
+  server->security_ = std::make_unique<RequestSecurity>(
+      server->policy_.get(), server->store_.get(), server->read_model_.get());
+  server->queries_service_ = std::make_unique<CaseQueriesService>(
+      server->query_engine_.get(), server->security_.get());
+  server->service_ = std::make_unique<CaseLogService>(
+      server->store_.get(), options.limits, server->security_.get());
   server->integrity_service_ = std::make_unique<IntegrityService>(
-      server->store_.get(), server->checkpointer_.get());
+      server->store_.get(), server->checkpointer_.get(),
+      server->security_.get());
+  server->access_audit_service_ = std::make_unique<AccessAuditService>(
+      server->store_.get(), server->security_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen_address,
-                           grpc::InsecureServerCredentials(), &server->port_);
+  builder.AddListeningPort(options.listen_address, credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->integrity_service_.get());
   builder.RegisterService(server->queries_service_.get());
+  builder.RegisterService(server->access_audit_service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(

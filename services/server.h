@@ -16,10 +16,14 @@
 #include "projections/read_model.h"
 #include "projections/runner.h"
 #include "projections/timescales.h"
+#include "security/policy.h"
+#include "services/access_audit_service.h"
 #include "services/append_validation.h"
 #include "services/case_log_service.h"
 #include "services/case_queries_service.h"
 #include "services/integrity_service.h"
+#include "services/request_security.h"
+#include "services/transport.h"
 
 namespace casetrail::services {
 
@@ -53,6 +57,17 @@ struct ServerOptions {
   // data_dir/readmodels. Everything in it is rebuilt from the log when
   // missing, or when built with other rules or another fold version.
   std::string readmodel_dir;
+  // The port's TLS (services/transport.h). Default: none, which is refused
+  // unless plaintext_loopback is set.
+  TlsOptions tls;
+  // Serve plaintext, only on a loopback listen_address, for development and
+  // the quick start. Default false. Contradicts TLS files.
+  bool plaintext_loopback = false;
+  // Authentication, authorisation and the access audit
+  // (proto/casetrail/v1/security_config.proto, text format;
+  // docs/security.md). Required unless plaintext_loopback is set; without it
+  // security is off: no tenants, every call allowed, nothing audited.
+  std::string security_config_file;
 };
 
 // The casetraild process minus flags and signals: the event store, its
@@ -62,8 +77,10 @@ struct ServerOptions {
 class CasetrailServer {
  public:
   // Opens the store, loads (or creates) the signing key, issues a checkpoint
-  // and starts serving. Errors: the store's open error, the key file's error,
-  // or UNAVAILABLE if the address cannot be bound.
+  // and starts serving. Errors: MakeServerCredentials' error for a transport
+  // that is not allowed or TLS files that are not usable (checked before the
+  // store is touched), the store's open error, the key file's error, or
+  // UNAVAILABLE if the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<CasetrailServer>> Start(
       const ServerOptions& options);
   ~CasetrailServer();
@@ -78,6 +95,8 @@ class CasetrailServer {
     return *timescale_rules_;
   }
   projections::ProjectionRunner& runner() { return *runner_; }
+  // Null when security is off.
+  const security::SecurityPolicy* policy() const { return policy_.get(); }
 
   // Ends subscriptions, stops taking calls, lets in-flight appends finish and
   // be acknowledged, issues a last checkpoint, then closes the store.
@@ -94,6 +113,9 @@ class CasetrailServer {
   std::unique_ptr<projections::ReadModelStore> read_model_;
   std::unique_ptr<projections::ProjectionRunner> runner_;
   std::unique_ptr<projections::QueryEngine> query_engine_;
+  std::unique_ptr<security::SecurityPolicy> policy_;
+  std::unique_ptr<RequestSecurity> security_;
+  std::unique_ptr<AccessAuditService> access_audit_service_;
   std::unique_ptr<CaseQueriesService> queries_service_;
   std::unique_ptr<CaseLogService> service_;
   std::unique_ptr<IntegrityService> integrity_service_;

@@ -387,6 +387,12 @@ std::vector<FieldViolation> ValidateTypedEvent(const CaseEvent& event,
   const FieldDescriptor* field =
       CaseEvent::descriptor()->FindFieldByNumber(event.payload_case());
   const std::string path = absl::StrCat("events[", index, "]");
+  if (event.payload_case() == CaseEvent::kAccessRecorded) {
+    out.push_back({absl::StrCat(path, ".access_recorded"),
+                   "access events are written by the server only, for the "
+                   "reads it answers"});
+    return out;
+  }
   Violations envelope(path, out);
   const std::string& type = field->message_type()->name();
   // An empty type is already reported as missing by ValidateAppend.

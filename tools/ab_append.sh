@@ -14,10 +14,18 @@ server=
 cleanup() { [[ -n $server ]] && kill -TERM "$server" 2>/dev/null && wait "$server" || true; rm -rf "$work"; }
 trap cleanup EXIT
 field() { sed -E "s/.*\"$1\":([0-9.]+).*/\1/"; }
+# Plaintext on loopback must be asked for; builds from before TLS do not know the flag.
+plaintext_flag() {
+  if "$1/services/casetraild" --helpfull 2>&1 | grep -q -- --plaintext_loopback; then
+    echo --plaintext_loopback
+  fi
+}
 
 run() {  # build label round
   local build=$1 label=$2 round=$3 dir="$work/$2-$3"
-  "$build/services/casetraild" --data_dir="$dir" --listen=127.0.0.1:50093 2>"$dir.log" &
+  local plaintext
+  plaintext=$(plaintext_flag "$build")
+  "$build/services/casetraild" --data_dir="$dir" --listen=127.0.0.1:50093 $plaintext 2>"$dir.log" &
   server=$!
   sleep 1
   local bench=("$build/tools/casetrail-bench" --server=127.0.0.1:50093 --duration="$secs" --json)

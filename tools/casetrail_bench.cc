@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "casetrail/v1/case_log.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "tools/client_channel.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "casetraild address.");
 ABSL_FLAG(std::string, mode, "append", "append | read_stream");
@@ -40,6 +41,13 @@ ABSL_FLAG(
 ABSL_FLAG(int, channels, 4, "gRPC channels to spread requests over.");
 ABSL_FLAG(int, stream_events, 1000, "read_stream: events in the stream read.");
 ABSL_FLAG(bool, json, false, "Print the result as one JSON line.");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "CA certificates (PEM) trusted for casetraild's certificate; turns "
+          "TLS on (default: plaintext, for a --plaintext_loopback server).");
+ABSL_FLAG(std::string, token_file, "",
+          "File holding a bearer token sent on every call (default: the "
+          "token in CASETRAIL_TOKEN, if set).");
+ABSL_FLAG(std::string, purpose, "", "Sent as the purpose of every call.");
 
 namespace {
 
@@ -157,19 +165,36 @@ class StreamClient final : public grpc::ClientBidiReactor<
   absl::Time start_;
 };
 
+// One stub per --channels channel, with the --tls_ca_file, --token_file and
+// --purpose of the flags.
+absl::StatusOr<std::vector<std::unique_ptr<CaseLog::Stub>>> MakeStubs() {
+  absl::StatusOr<std::string> token =
+      casetrail::tools::ReadBearerToken(absl::GetFlag(FLAGS_token_file));
+  if (!token.ok()) return token.status();
+  casetrail::tools::ClientChannelOptions options;
+  options.target = absl::GetFlag(FLAGS_server);
+  options.tls_ca_file = absl::GetFlag(FLAGS_tls_ca_file);
+  options.bearer_token = *std::move(token);
+  options.purpose = absl::GetFlag(FLAGS_purpose);
+  std::vector<std::unique_ptr<CaseLog::Stub>> stubs;
+  for (int i = 0; i < std::max(1, absl::GetFlag(FLAGS_channels)); ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt("casetrail.bench.channel",
+                i);  // distinct channels, not one shared
+    args.SetMaxReceiveMessageSize(64 << 20);
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+        casetrail::tools::MakeClientChannel(options, args);
+    if (!channel.ok()) return channel.status();
+    stubs.push_back(CaseLog::NewStub(*channel));
+  }
+  return stubs;
+}
+
 class Bench {
  public:
-  Bench()
-      : factory_(absl::StrFormat("bench-%x", absl::ToUnixNanos(absl::Now()))) {
-    for (int i = 0; i < std::max(1, absl::GetFlag(FLAGS_channels)); ++i) {
-      grpc::ChannelArguments args;
-      args.SetInt("casetrail.bench.channel",
-                  i);  // distinct channels, not one shared
-      args.SetMaxReceiveMessageSize(64 << 20);
-      stubs_.push_back(CaseLog::NewStub(
-          grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server),
-                                    grpc::InsecureChannelCredentials(), args)));
-    }
+  explicit Bench(std::vector<std::unique_ptr<CaseLog::Stub>> stubs)
+      : factory_(absl::StrFormat("bench-%x", absl::ToUnixNanos(absl::Now()))),
+        stubs_(std::move(stubs)) {
     run_id_ = absl::StrFormat("%x", absl::ToUnixNanos(absl::Now()));
   }
 
@@ -436,5 +461,12 @@ int main(int argc, char** argv) {
   // lock graph on every acquisition (gRPC's locks too); the lock order is
   // checked by -Wthread-safety instead.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  return Bench().Run();
+  absl::StatusOr<std::vector<std::unique_ptr<CaseLog::Stub>>> stubs =
+      MakeStubs();
+  if (!stubs.ok()) {
+    std::fprintf(stderr, "casetrail-bench: %s\n",
+                 std::string(stubs.status().message()).c_str());
+    return 2;
+  }
+  return Bench(*std::move(stubs)).Run();
 }

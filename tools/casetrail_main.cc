@@ -29,6 +29,7 @@
 #include "tools/event_json.h"
 #include "tools/integrity_commands.h"
 #include "tools/query_commands.h"
+#include "tools/token_commands.h"
 
 ABSL_FLAG(uint64_t, from, 0,
           "read: first version (0 = start, or head with --backwards); "
@@ -64,8 +65,11 @@ Commands:
   tail              Follow the log live from --from (Ctrl-C to stop).
   info              Log size and format version.
   health            The server's grpc.health.v1 status.
-{queries}{integrity}
+{queries}{integrity}{token}
 Flags: --server=HOST:PORT (default 127.0.0.1:50051), --json, --help for all flags.
+Connection: --tls_ca_file=PEM (TLS), --tls_cert_file=PEM --tls_key_file=PEM (mTLS),
+  --tls_server_name=NAME, --token_file=FILE (default $CASETRAIL_TOKEN), --purpose=TEXT,
+  --break_glass=REASON.
 Exit status: 0 ok, 1 the server refused or failed (or a verification failed), 2 usage or
 input error, 3 unreachable.
 )";
@@ -337,7 +341,8 @@ int Health(const std::shared_ptr<grpc::Channel>& channel) {
 int main(int argc, char** argv) {
   const std::string usage = absl::StrReplaceAll(
       kUsage, {{"{integrity}", casetrail::tools::kIntegrityUsage},
-               {"{queries}", casetrail::tools::kQueryUsage}});
+               {"{queries}", casetrail::tools::kQueryUsage},
+               {"{token}", casetrail::tools::kTokenUsage}});
   absl::SetProgramUsageMessage(usage);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   std::vector<std::string> args(positional.begin(), positional.end());
@@ -346,8 +351,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string& command = args[1];
-  auto channel = grpc::CreateChannel(absl::GetFlag(FLAGS_server),
-                                     grpc::InsecureChannelCredentials());
+  // verify works offline, whatever the connection flags say.
+  if (command == "verify") return casetrail::tools::VerifyCommand(args);
+  if (command == "token") return casetrail::tools::TokenCommand(args);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel_or =
+      casetrail::tools::MakeChannel();
+  if (!channel_or.ok()) {
+    return Fail(2, std::string(channel_or.status().message()));
+  }
+  const std::shared_ptr<grpc::Channel> channel = *std::move(channel_or);
   auto stub = CaseLog::NewStub(channel);
   if (command == "append") return Append(*stub, args);
   if (command == "read") return Read(*stub, args);
@@ -360,7 +372,6 @@ int main(int argc, char** argv) {
   }
   if (command == "key") return casetrail::tools::KeyCommand(channel, args);
   if (command == "prove") return casetrail::tools::ProveCommand(channel, args);
-  if (command == "verify") return casetrail::tools::VerifyCommand(args);
   if (casetrail::tools::IsQueryCommand(command)) {
     return casetrail::tools::QueryCommand(channel, args);
   }

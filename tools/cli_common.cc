@@ -7,12 +7,34 @@
 #include "absl/time/time.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "tools/client_channel.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "casetraild address.");
 ABSL_FLAG(bool, json, false,
           "Print one JSON object per line instead of a table.");
 ABSL_FLAG(double, timeout, 10,
           "Seconds to wait for each call (tail: to connect).");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "CA certificates (PEM) trusted for casetraild's certificate; turns "
+          "TLS on. Without it the CLI speaks plaintext, which casetraild "
+          "accepts only on loopback with --plaintext_loopback.");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "Client certificate (PEM) to present for mTLS, with "
+          "--tls_key_file.");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "The client certificate's private key (PEM).");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "Name to check in casetraild's certificate instead of the --server "
+          "host.");
+ABSL_FLAG(std::string, token_file, "",
+          "File holding a bearer token (JWT), sent on every call. Default: "
+          "the token in the CASETRAIL_TOKEN environment variable, if set.");
+ABSL_FLAG(std::string, purpose, "",
+          "Why you are reading (e.g. \"section 47 enquiry\"); sent on every "
+          "call.");
+ABSL_FLAG(std::string, break_glass, "",
+          "The reason for breaking the glass; sent on every call when "
+          "given.");
 
 namespace casetrail::tools {
 
@@ -66,6 +88,22 @@ int FailRpc(const grpc::Status& status) {
   }
   return Fail(1, absl::StrCat(CodeName(status.error_code()), ": ",
                               status.error_message()));
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel() {
+  absl::StatusOr<std::string> token =
+      ReadBearerToken(absl::GetFlag(FLAGS_token_file));
+  if (!token.ok()) return token.status();
+  ClientChannelOptions options;
+  options.target = absl::GetFlag(FLAGS_server);
+  options.tls_ca_file = absl::GetFlag(FLAGS_tls_ca_file);
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  options.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
+  options.bearer_token = *std::move(token);
+  options.purpose = absl::GetFlag(FLAGS_purpose);
+  options.break_glass_reason = absl::GetFlag(FLAGS_break_glass);
+  return MakeClientChannel(options);
 }
 
 void SetDeadline(grpc::ClientContext& context) {

@@ -8,6 +8,7 @@ packages=(
   libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev libssl-dev
   clang-format
+  openssl  # tls_test makes its certificates with the openssl command
   tzdata
   postgresql postgresql-client rocksdb-tools
 )

@@ -72,7 +72,8 @@ pg_batch=$((pg_batch_tx * 16))
 runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg" -m fast stop >/dev/null
 
 # --- casetraild ---
-"$build/services/casetraild" --data_dir="$work/casetrail" --listen=127.0.0.1:50091 2>"$work/casetraild.log" &
+"$build/services/casetraild" --data_dir="$work/casetrail" --listen=127.0.0.1:50091 --plaintext_loopback \
+  2>"$work/casetraild.log" &
 server=$!
 sleep 1
 bench=("$build/tools/casetrail-bench" --server=127.0.0.1:50091 --duration="$secs" --json)

@@ -12,7 +12,8 @@ work=$(mktemp -d)
 server=
 cleanup() { [[ -n $server ]] && kill -TERM "$server" 2>/dev/null && wait "$server" || true; rm -rf "$work"; }
 trap cleanup EXIT
-"$build/services/casetraild" --data_dir="$work/data" --listen=127.0.0.1:50094 2>"$work/log" &
+"$build/services/casetraild" --data_dir="$work/data" --listen=127.0.0.1:50094 --plaintext_loopback \
+  2>"$work/log" &
 server=$!
 sleep 1
 "$build/tests/projection_benchmark" --mode=lag --server=127.0.0.1:50094 \

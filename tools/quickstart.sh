@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, command 1: installs what is missing, builds, starts casetraild on 127.0.0.1:50051
 # with its data in .casetrail/data under the checkout, loads the fictional demo case, and writes
-# the log's verifier key to .casetrail/log.vkey.
+# the log's verifier key to .casetrail/log.vkey. The server speaks plaintext on loopback
+# (--plaintext_loopback), which is for development only; a deployment serves TLS (README.md).
 # Runs in the foreground; Ctrl-C stops the server cleanly. Re-running keeps the data (the demo
 # append is idempotent).
 set -euo pipefail
@@ -13,7 +14,8 @@ build=${CASETRAIL_BUILD_DIR:-$root/build}
 data=${CASETRAIL_DATA_DIR:-$root/.casetrail/data}
 listen=${CASETRAIL_LISTEN:-127.0.0.1:50051}
 mkdir -p "$data"
-"$build/services/casetraild" --data_dir="$data" --listen="$listen" &
+# Plaintext is allowed only on a loopback address: casetraild refuses a CASETRAIL_LISTEN that is not.
+"$build/services/casetraild" --data_dir="$data" --listen="$listen" --plaintext_loopback &
 server=$!
 # Stop the server however this script ends (Ctrl-C, or a failed step below).
 trap 'kill -TERM $server 2>/dev/null; wait $server' INT TERM EXIT
@@ -35,7 +37,8 @@ fi
   sed -E 's/.*"verifier_key": "([^"]*)".*/\1/' >"$(dirname "$data")/log.vkey"
 cat <<MSG
 
-casetraild is serving on $listen (data in $data). In another terminal, try:
+casetraild is serving plaintext on loopback at $listen (data in $data). This demo has no TLS:
+it is for development only; a deployment serves TLS (README.md). In another terminal, try:
   ./build/tools/casetrail read case-NS-0001
   ./build/tools/casetrail chronology case-NS-0001
   ./build/tools/casetrail state case-NS-0001 --on=2026-05-01

@@ -24,6 +24,10 @@ bool MatchesFilter(const casetrail::v1::RecordedEvent& recorded,
       !absl::StartsWith(e.stream_id(), filter.stream_prefix)) {
     return false;
   }
+  if (!filter.exclude_stream.empty() &&
+      e.stream_id() == filter.exclude_stream) {
+    return false;
+  }
   if (filter.event_types.empty()) return true;
   return std::find(filter.event_types.begin(), filter.event_types.end(),
                    e.event_type()) != filter.event_types.end();

@@ -40,6 +40,7 @@
 #include "projections/runner.h"
 #include "tests/testing/case_generator.h"
 #include "tests/testing/event_store_fixture.h"
+#include "tools/client_channel.h"
 
 ABSL_FLAG(std::string, mode, "store", "store | lag | server");
 ABSL_FLAG(std::string, data_dir, "/tmp/projection_bench",
@@ -59,6 +60,14 @@ ABSL_FLAG(double, settle_seconds, 0,
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "lag: casetraild address.");
 ABSL_FLAG(double, duration, 20, "lag: seconds to poll.");
 ABSL_FLAG(int, poll_ms, 10, "lag: milliseconds between polls.");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "lag, server: CA certificates (PEM) trusted for casetraild's "
+          "certificate; turns TLS on.");
+ABSL_FLAG(std::string, token_file, "",
+          "lag, server: file holding a bearer token sent on every call "
+          "(default: the token in CASETRAIL_TOKEN, if set).");
+ABSL_FLAG(std::string, purpose, "",
+          "lag, server: sent as the purpose of every call.");
 
 namespace {
 
@@ -220,9 +229,24 @@ int StoreMode() {
   return 0;
 }
 
+// The channel to --server, with --tls_ca_file, --token_file and --purpose.
+std::shared_ptr<grpc::Channel> ServerChannel() {
+  absl::StatusOr<std::string> token =
+      casetrail::tools::ReadBearerToken(absl::GetFlag(FLAGS_token_file));
+  Check(token.status(), "--token_file");
+  casetrail::tools::ClientChannelOptions options;
+  options.target = absl::GetFlag(FLAGS_server);
+  options.tls_ca_file = absl::GetFlag(FLAGS_tls_ca_file);
+  options.bearer_token = *std::move(token);
+  options.purpose = absl::GetFlag(FLAGS_purpose);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      casetrail::tools::MakeClientChannel(options);
+  Check(channel.status(), "channel");
+  return *std::move(channel);
+}
+
 int ServerMode() {
-  auto channel = grpc::CreateChannel(absl::GetFlag(FLAGS_server),
-                                     grpc::InsecureChannelCredentials());
+  auto channel = ServerChannel();
   auto log = v1::CaseLog::NewStub(channel);
   auto queries = v1::CaseQueries::NewStub(channel);
   std::vector<casetrail::testing::GeneratedCase> cases =
@@ -286,8 +310,7 @@ int ServerMode() {
 }
 
 int LagMode() {
-  auto channel = grpc::CreateChannel(absl::GetFlag(FLAGS_server),
-                                     grpc::InsecureChannelCredentials());
+  auto channel = ServerChannel();
   auto stub = v1::CaseQueries::NewStub(channel);
   struct Sample {
     absl::Time at;

@@ -35,8 +35,8 @@ constexpr char kLocalHolidays[] = R"({"england-and-wales": {"events": [
 // Runs casetraild expecting it to refuse to start.
 CliResult RefusedStart(const std::string& data_dir,
                        const std::vector<std::string>& flags) {
-  std::vector<std::string> args = {"--data_dir=" + data_dir,
-                                   "--listen=127.0.0.1:0"};
+  std::vector<std::string> args = {
+      "--data_dir=" + data_dir, "--listen=127.0.0.1:0", "--plaintext_loopback"};
   args.insert(args.end(), flags.begin(), flags.end());
   return RunProgram(CasetraildPath(), args, absl::Seconds(20));
 }

@@ -30,6 +30,7 @@ using casetrail::v1::ExpectedVersion;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::OneofDescriptor;
 using ::testing::Contains;
+using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::StartsWith;
@@ -861,6 +862,15 @@ TEST(ValidateTypedEventTest, ReportsEveryViolationOfAnEvent) {
           "events[0].assessment_extension_decided.decision.rationale"));
 }
 
+// Access events are written by the server for the reads it answers; a client
+// cannot append one (docs/security.md).
+TEST(ValidateTypedEventTest, RefusesAnAccessEventFromAClient) {
+  CaseEvent e = Typed("AccessRecorded");
+  e.mutable_access_recorded()->set_principal_id("someone-else");
+  EXPECT_THAT(Fields(ValidateTypedEvent(e, 0)),
+              ElementsAre("events[0].access_recorded"));
+}
+
 // Over the whole payload oneof: event_type must be the message's name, and
 // every decision event needs its decision (except a risk analysis, which is a
 // decision only once signed off).
@@ -871,7 +881,10 @@ TEST(ValidateTypedEventTest, AppliesTheCommonRulesToEveryTypedPayload) {
   int decision_types = 0;
   for (int i = 0; i < oneof->field_count(); ++i) {
     const FieldDescriptor* field = oneof->field(i);
-    if (field->name() == "opaque") continue;
+    // Opaque payloads are not checked; access events are the server's.
+    if (field->name() == "opaque" || field->name() == "access_recorded") {
+      continue;
+    }
     const std::string type = field->message_type()->name();
     SCOPED_TRACE(type);
     CaseEvent e = Typed(type);

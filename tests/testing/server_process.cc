@@ -101,6 +101,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   if (options.binary.empty()) options.binary = CasetraildPath();
   std::vector<std::string> args = {
       options.binary, "--data_dir=" + options.data_dir, "--listen=127.0.0.1:0"};
+  if (options.plaintext) args.push_back("--plaintext_loopback");
   args.insert(args.end(), options.extra_flags.begin(),
               options.extra_flags.end());
   // Everything the child touches is prepared before fork: between fork and

@@ -47,8 +47,9 @@ void WriteWholeFile(const std::string& path, const std::string& text);
 // an installed binary), else the one this build produced (CASETRAILD_PATH).
 std::string CasetraildPath();
 
-// One running casetraild. Start() forks and execs it with --data_dir and
-// --listen=127.0.0.1:0, and returns once it has logged the line saying which
+// One running casetraild. Start() forks and execs it with --data_dir,
+// --listen=127.0.0.1:0 and (unless told otherwise) --plaintext_loopback, and
+// returns once it has logged the line saying which
 // port it listens on. A background thread keeps draining its stderr, so the
 // pipe never fills, and keeps the text for StderrText().
 //
@@ -62,6 +63,9 @@ class ServerProcess {
  public:
   struct Options {
     std::string data_dir;
+    // Pass --plaintext_loopback (before extra_flags). Default true; false for
+    // a server given TLS flags in extra_flags, or one expected to refuse.
+    bool plaintext = true;
     // Appended to the command line, e.g. "--max_event_bytes=1024".
     std::vector<std::string> extra_flags;
     // How long to wait for the listening line. Default 20 s.

@@ -645,10 +645,11 @@ TEST_F(CliDataDirTest, ServerRefusesToStartOnATamperedHead) {
   // Run directly rather than through ServerProcess, for its exit code. A
   // server that does not refuse keeps running until RunProgram's timeout
   // kills it, which fails the test.
-  CliResult r = testing::RunProgram(
-      testing::CasetraildPath(),
-      {"--data_dir=" + copy, "--listen=127.0.0.1:0", "--checkpoint_interval=0"},
-      absl::Seconds(20));
+  CliResult r =
+      testing::RunProgram(testing::CasetraildPath(),
+                          {"--data_dir=" + copy, "--listen=127.0.0.1:0",
+                           "--plaintext_loopback", "--checkpoint_interval=0"},
+                          absl::Seconds(20));
   EXPECT_EQ(r.exit_code, 1) << Describe(r);
   EXPECT_THAT(r.err, HasSubstr("refusing to serve an unverifiable log"));
   // The newest pair is under the hashes the server checks at open.

@@ -111,7 +111,8 @@ TEST(TypedEventsTest, PayloadOneofIsOpaquePlusTheCatalogueInOrderFrom100) {
   const OneofDescriptor* payload =
       v1::CaseEvent::descriptor()->FindOneofByName("payload");
   ASSERT_NE(payload, nullptr);
-  ASSERT_EQ(payload->field_count(), 1 + std::size(kCatalogue));
+  // Opaque, the catalogue, and the server's access events.
+  ASSERT_EQ(payload->field_count(), 2 + std::size(kCatalogue));
 
   const std::set<std::string> catalogue(std::begin(kCatalogue),
                                         std::end(kCatalogue));
@@ -120,6 +121,10 @@ TEST(TypedEventsTest, PayloadOneofIsOpaquePlusTheCatalogueInOrderFrom100) {
     const FieldDescriptor* field = payload->field(i);
     if (field->name() == "opaque") {
       EXPECT_EQ(field->number(), 20);
+      continue;
+    }
+    if (field->name() == "access_recorded") {
+      EXPECT_EQ(field->number(), 21);
       continue;
     }
     EXPECT_GE(field->number(), 100) << field->name();

@@ -1,0 +1,491 @@
+#include "security/policy.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "casetrail/v1/case_log.pb.h"
+#include "casetrail/v1/case_queries.pb.h"
+#include "casetrail/v1/integrity.pb.h"
+#include "eventstore/stream_ids.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+
+namespace casetrail::security {
+namespace {
+
+using casetrail::v1::AccessFlag;
+using casetrail::v1::Role;
+
+constexpr size_t kMaxTenantIdLength = 40;
+
+bool IsValidTenantId(absl::string_view id) {
+  if (id.empty() || id.size() > kMaxTenantIdLength) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-';
+  });
+}
+
+absl::string_view WithoutLeadingSlash(absl::string_view method) {
+  absl::ConsumePrefix(&method, "/");
+  return method;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string Directory(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+bool Contains(const std::vector<std::string>& list, absl::string_view value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+}  // namespace
+
+Role RoleFromName(absl::string_view name) {
+  // Names are lower case ("social_worker"): "ROLE_..." and "Social_Worker"
+  // are not names.
+  Role role;
+  if (name.empty() || absl::AsciiStrToLower(name) != name ||
+      absl::StartsWith(name, "role_") ||
+      !v1::Role_Parse(absl::StrCat("ROLE_", absl::AsciiStrToUpper(name)),
+                      &role)) {
+    return v1::ROLE_UNSPECIFIED;
+  }
+  return role;
+}
+
+std::string RoleName(Role role) {
+  absl::string_view name = v1::Role_Name(role);
+  absl::ConsumePrefix(&name, "ROLE_");
+  return absl::AsciiStrToLower(name);
+}
+
+const std::vector<std::string>& GovernedMethods() {
+  static const std::vector<std::string>* methods = [] {
+    auto* out = new std::vector<std::string>;
+    // Each service is reached through a message of its own .proto file: the
+    // generated pool holds only the files whose generated code is linked in,
+    // and naming the message links it, in any binary that uses the policy.
+    for (const google::protobuf::ServiceDescriptor* d :
+         {v1::AppendEventsRequest::descriptor()->file()->FindServiceByName(
+              "CaseLog"),
+          v1::GetChronologyRequest::descriptor()->file()->FindServiceByName(
+              "CaseQueries"),
+          v1::GetCheckpointRequest::descriptor()->file()->FindServiceByName(
+              "LogIntegrity"),
+          v1::ListAccessRequest::descriptor()->file()->FindServiceByName(
+              "AccessAudit")}) {
+      if (d == nullptr) continue;
+      for (int i = 0; i < d->method_count(); ++i) {
+        out->push_back(absl::StrCat(d->full_name(), "/", d->method(i)->name()));
+      }
+    }
+    return out;
+  }();
+  return *methods;
+}
+
+absl::StatusOr<std::unique_ptr<SecurityPolicy>> SecurityPolicy::FromFile(
+    const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  v1::SecurityConfig config;
+  google::protobuf::TextFormat::Parser parser;
+  struct Collector : google::protobuf::io::ErrorCollector {
+    std::string first;
+    void AddError(int line, int column, const std::string& message) override {
+      if (first.empty()) {
+        first = absl::StrCat("line ", line + 1, ":", column + 1, ": ", message);
+      }
+    }
+  } errors;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(*text, &config)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a SecurityConfig: ", errors.first));
+  }
+  absl::StatusOr<std::unique_ptr<SecurityPolicy>> policy =
+      FromConfig(std::move(config), Directory(path));
+  if (!policy.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", policy.status().message()));
+  }
+  return policy;
+}
+
+absl::StatusOr<std::unique_ptr<SecurityPolicy>> SecurityPolicy::FromConfig(
+    v1::SecurityConfig config, const std::string& key_dir) {
+  std::unique_ptr<SecurityPolicy> p(new SecurityPolicy());
+  p->config_ = std::move(config);
+  const v1::SecurityConfig& c = p->config_;
+  if (c.tenants().empty()) {
+    return absl::InvalidArgumentError("no tenants are configured");
+  }
+  for (const v1::TenantConfig& t : c.tenants()) {
+    if (!IsValidTenantId(t.id())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tenant id '", t.id(), "' must be 1-40 of [a-z0-9-]"));
+    }
+    if (!p->tenants_.insert(t.id()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tenant '", t.id(), "' is listed twice"));
+    }
+  }
+  auto check_tenant = [&](absl::string_view tenant,
+                          absl::string_view where) -> absl::Status {
+    if (!p->tenants_.contains(tenant)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, " names tenant '", tenant,
+                       "', which is not one of the configured tenants"));
+    }
+    return absl::OkStatus();
+  };
+
+  std::vector<JwtVerifier::Issuer> issuers;
+  for (const v1::TokenIssuer& i : c.token_issuers()) {
+    const std::string where = absl::StrCat("token issuer '", i.issuer(), "'");
+    if (i.issuer().empty() || i.audience().empty() || i.keys().empty() ||
+        i.tenants().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, " needs issuer, audience, keys and tenants"));
+    }
+    JwtVerifier::Issuer issuer;
+    issuer.issuer = i.issuer();
+    issuer.audience = i.audience();
+    if (i.leeway_seconds() > 0)
+      issuer.leeway = absl::Seconds(i.leeway_seconds());
+    if (i.max_lifetime_seconds() > 0) {
+      issuer.max_lifetime = absl::Seconds(i.max_lifetime_seconds());
+    }
+    for (const v1::VerificationKey& k : i.keys()) {
+      const std::string file = absl::StartsWith(k.public_key_file(), "/")
+                                   ? k.public_key_file()
+                                   : key_dir + "/" + k.public_key_file();
+      absl::StatusOr<std::string> pem = ReadFile(file);
+      if (!pem.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": ", pem.status().message()));
+      }
+      issuer.keys.push_back({k.key_id(), *std::move(pem)});
+    }
+    auto& tenants = p->issuer_tenants_[i.issuer()];
+    for (const std::string& t : i.tenants()) {
+      absl::Status s = check_tenant(t, where);
+      if (!s.ok()) return s;
+      tenants.insert(t);
+    }
+    issuers.push_back(std::move(issuer));
+  }
+  absl::StatusOr<JwtVerifier> verifier =
+      JwtVerifier::Create(std::move(issuers));
+  if (!verifier.ok()) return verifier.status();
+  p->verifier_ = std::make_unique<JwtVerifier>(*std::move(verifier));
+
+  for (const v1::SystemPrincipal& s : c.systems()) {
+    const std::string where =
+        absl::StrCat("system '", s.certificate_name(), "'");
+    if (s.certificate_name().empty() || s.system_id().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, " needs certificate_name and system_id"));
+    }
+    absl::Status st = check_tenant(s.tenant(), where);
+    if (!st.ok()) return st;
+    if (!p->systems_.emplace(s.certificate_name(), &s).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, " is listed twice"));
+    }
+  }
+
+  const std::vector<std::string>& governed = GovernedMethods();
+  for (const v1::RpcPermission& perm : c.rpc_permissions()) {
+    const std::string method(WithoutLeadingSlash(perm.method()));
+    if (!Contains(governed, method)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("rpc_permissions names '", perm.method(),
+                       "', which is not a method casetraild serves (e.g. "
+                       "casetrail.v1.CaseLog/ReadCaseStream)"));
+    }
+    auto& roles = p->methods_[method];
+    for (int role : perm.roles()) {
+      if (role == v1::ROLE_UNSPECIFIED) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "rpc_permissions for '", method, "' lists ROLE_UNSPECIFIED"));
+      }
+      roles.insert(role);
+    }
+  }
+
+  for (const std::string& purpose : c.purposes()) {
+    if (purpose.empty() || purpose.size() > 64) {
+      return absl::InvalidArgumentError("a purpose must be 1-64 characters");
+    }
+    p->purposes_.insert(purpose);
+  }
+  if (p->purposes_.empty()) {
+    return absl::InvalidArgumentError(
+        "no purposes are configured, so no read could state one");
+  }
+
+  for (const v1::Grant& g : c.grants()) {
+    const std::string where = absl::StrCat("grant to '", g.principal_id(), "'");
+    if (g.principal_id().empty()) {
+      return absl::InvalidArgumentError("a grant needs principal_id");
+    }
+    absl::Status s = check_tenant(g.tenant(), where);
+    if (!s.ok()) return s;
+    if (!g.all_cases() && g.case_ids().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, " covers no case (case_ids or all_cases)"));
+    }
+    for (const std::string& id : g.case_ids()) {
+      if (eventstore::TenantOfStream(id) != g.tenant()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, " names case '", id, "' outside its tenant '",
+                         g.tenant(), "'"));
+      }
+    }
+  }
+
+  if (c.bulk_threshold() > 0) p->bulk_threshold_ = c.bulk_threshold();
+  if (c.min_break_glass_reason() > 0) {
+    p->min_break_glass_reason_ = c.min_break_glass_reason();
+  }
+  if (c.break_glass_roles().empty()) {
+    p->break_glass_roles_ = {v1::ROLE_SOCIAL_WORKER, v1::ROLE_TEAM_MANAGER,
+                             v1::ROLE_SERVICE_MANAGER};
+  } else {
+    for (int role : c.break_glass_roles()) p->break_glass_roles_.insert(role);
+  }
+  return p;
+}
+
+absl::StatusOr<Principal> SecurityPolicy::AuthenticateToken(
+    absl::string_view token, absl::Time now) const {
+  absl::StatusOr<TokenClaims> claims = verifier_->Verify(token, now);
+  if (!claims.ok()) return claims.status();
+  Principal principal;
+  principal.kind = Principal::Kind::kPerson;
+  principal.id = claims->subject;
+  principal.role = RoleFromName(claims->role);
+  principal.team = claims->team;
+  principal.tenant = claims->tenant;
+  principal.token_id = claims->token_id;
+  if (principal.role == v1::ROLE_UNSPECIFIED) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("bearer token role '", claims->role,
+                     "' is not one of casetrail's roles"));
+  }
+  // An upstream system may also present a service account's token (OAuth
+  // client credentials) where a client certificate is not practical.
+  if (principal.role == v1::ROLE_UPSTREAM_SYSTEM) {
+    principal.kind = Principal::Kind::kSystem;
+  }
+  auto it = issuer_tenants_.find(claims->issuer);
+  if (it == issuer_tenants_.end() || !it->second.contains(principal.tenant)) {
+    return absl::UnauthenticatedError(
+        "bearer token names a tenant its issuer may not vouch for");
+  }
+  return principal;
+}
+
+absl::StatusOr<Principal> SecurityPolicy::AuthenticateCertificate(
+    const std::vector<std::string>& names) const {
+  for (const std::string& name : names) {
+    auto it = systems_.find(name);
+    if (it == systems_.end()) continue;
+    const v1::SystemPrincipal& s = *it->second;
+    Principal principal;
+    principal.kind = Principal::Kind::kSystem;
+    principal.id = s.system_id();
+    principal.role =
+        s.role() == v1::ROLE_UNSPECIFIED ? v1::ROLE_UPSTREAM_SYSTEM : s.role();
+    principal.tenant = s.tenant();
+    return principal;
+  }
+  return absl::NotFoundError("no configured system has this certificate");
+}
+
+absl::Status SecurityPolicy::CheckMethod(const Principal& principal,
+                                         absl::string_view method) const {
+  const absl::string_view name = WithoutLeadingSlash(method);
+  auto it = methods_.find(name);
+  if (it != methods_.end() && it->second.contains(principal.role)) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(absl::StrCat(
+      "the role ", RoleName(principal.role), " may not call ", name));
+}
+
+absl::Status SecurityPolicy::CheckPurpose(absl::string_view purpose) const {
+  if (purpose.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a read of case data needs a purpose (header x-casetrail-purpose; "
+        "CLI --purpose): one of ",
+        absl::StrJoin(config_.purposes(), ", ")));
+  }
+  if (!purposes_.contains(purpose)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("purpose '", purpose, "' is not one of ",
+                     absl::StrJoin(config_.purposes(), ", ")));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SecurityPolicy::CheckTenant(const Principal& principal,
+                                         absl::string_view stream_id) const {
+  if (eventstore::TenantOfStream(stream_id) == principal.tenant) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(absl::StrCat(
+      "stream '", stream_id, "' is not in your tenant '", principal.tenant,
+      "' (stream ids begin \"", principal.tenant, "/\")"));
+}
+
+bool SecurityPolicy::GrantCovers(const Principal& principal,
+                                 absl::string_view case_id,
+                                 absl::Time now) const {
+  for (const v1::Grant& g : config_.grants()) {
+    if (g.principal_id() != principal.id || g.tenant() != principal.tenant) {
+      continue;
+    }
+    if (g.has_expires_at() &&
+        now >= absl::FromUnixSeconds(g.expires_at().seconds())) {
+      continue;
+    }
+    if (case_id.empty() ? g.all_cases()
+                        : g.all_cases() || Contains({g.case_ids().begin(),
+                                                     g.case_ids().end()},
+                                                    case_id)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool SecurityPolicy::HasTenantWideScope(const Principal& principal,
+                                        absl::Time now) const {
+  switch (principal.role) {
+    case v1::ROLE_UPSTREAM_SYSTEM:
+    case v1::ROLE_SERVICE_MANAGER:
+      return true;
+    case v1::ROLE_REVIEWER:
+    case v1::ROLE_AUDITOR:
+      return GrantCovers(principal, "", now);
+    default:
+      return false;
+  }
+}
+
+CaseDecision SecurityPolicy::DecideCase(const Principal& principal,
+                                        absl::string_view case_id,
+                                        const CaseAccessFacts& facts,
+                                        absl::string_view break_glass_reason,
+                                        absl::Time now) const {
+  CaseDecision decision;
+  if (eventstore::TenantOfStream(case_id) != principal.tenant) {
+    decision.refusal = std::string(CheckTenant(principal, case_id).message());
+    return decision;
+  }
+  // Upstream systems are the source of the record: every case of their
+  // tenant, restricted or not.
+  if (principal.role == v1::ROLE_UPSTREAM_SYSTEM) {
+    decision.allowed = true;
+    return decision;
+  }
+  const bool allocated =
+      facts.known &&
+      ((!principal.team.empty() && principal.team == facts.team) ||
+       (!facts.worker_id.empty() && principal.id == facts.worker_id) ||
+       (!facts.manager_id.empty() && principal.id == facts.manager_id));
+  bool in_scope = false;
+  bool granted = false;
+  switch (principal.role) {
+    case v1::ROLE_SOCIAL_WORKER:
+    case v1::ROLE_TEAM_MANAGER:
+      in_scope = allocated;
+      break;
+    case v1::ROLE_SERVICE_MANAGER:
+      in_scope = true;
+      break;
+    case v1::ROLE_PANEL_CHAIR:
+      in_scope = facts.known && facts.prevent_or_channel;
+      break;
+    case v1::ROLE_REVIEWER:
+    case v1::ROLE_AUDITOR:
+      granted = GrantCovers(principal, case_id, now);
+      in_scope = granted;
+      break;
+    default:
+      break;
+  }
+  const bool restricted =
+      facts.known && (facts.restriction == v1::RESTRICTION_LEVEL_RESTRICTED ||
+                      facts.restriction == v1::RESTRICTION_LEVEL_SEALED);
+  // Naming a person or role in a restriction is a decision to let them in:
+  // it brings the case into their scope.
+  const bool named =
+      restricted &&
+      (Contains(facts.permitted_user_ids, principal.id) ||
+       std::find(facts.permitted_roles.begin(), facts.permitted_roles.end(),
+                 principal.role) != facts.permitted_roles.end());
+  if (named && principal.role != v1::ROLE_ADMINISTRATOR) in_scope = true;
+  const std::string trimmed(absl::StripAsciiWhitespace(break_glass_reason));
+  bool broke_glass = false;
+  if (!in_scope) {
+    if (trimmed.empty() || !break_glass_roles_.contains(principal.role)) {
+      decision.refusal = absl::StrCat(
+          "you have no allocation or grant for case '", case_id, "'",
+          break_glass_roles_.contains(principal.role)
+              ? "; to proceed in an emergency, state a break-glass reason "
+                "(header x-casetrail-break-glass; CLI --break_glass)"
+              : "");
+      return decision;
+    }
+    if (trimmed.size() < min_break_glass_reason_) {
+      decision.refusal = absl::StrCat("a break-glass reason needs at least ",
+                                      min_break_glass_reason_, " characters");
+      return decision;
+    }
+    broke_glass = true;
+  }
+  if (restricted) {
+    const bool team_may =
+        facts.restriction == v1::RESTRICTION_LEVEL_RESTRICTED && allocated;
+    if (!named && !team_may) {
+      decision.refusal = absl::StrCat(
+          "case '", case_id, "' is ",
+          facts.restriction == v1::RESTRICTION_LEVEL_SEALED ? "sealed"
+                                                            : "restricted",
+          ": only the people and roles its restriction names may read it",
+          broke_glass ? " (break-glass does not open restricted records)" : "");
+      return decision;
+    }
+    decision.flags.push_back(v1::ACCESS_FLAG_RESTRICTED_RECORD);
+  }
+  decision.allowed = true;
+  // ACCESS_FLAG_NO_ALLOCATION: neither allocated nor named by a grant.
+  if (!allocated && !granted) {
+    decision.flags.insert(decision.flags.begin(),
+                          v1::ACCESS_FLAG_NO_ALLOCATION);
+  }
+  if (broke_glass) decision.flags.push_back(v1::ACCESS_FLAG_BREAK_GLASS);
+  return decision;
+}
+
+}  // namespace casetrail::security

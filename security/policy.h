@@ -1,0 +1,151 @@
+#ifndef CASETRAIL_SECURITY_POLICY_H_
+#define CASETRAIL_SECURITY_POLICY_H_
+
+// Who is calling and what they may do: the security configuration
+// (proto/casetrail/v1/security_config.proto) turned into decisions. Pure: no
+// gRPC, no store. services/ extracts the credentials from a call, asks this
+// class, and records the answer in the access audit (security/access_log.h).
+//
+// The order a call is checked in (docs/security.md):
+//   1. authenticate: a client certificate that names a configured system, or
+//      a bearer token (UNAUTHENTICATED when neither);
+//   2. the role x method matrix (PERMISSION_DENIED);
+//   3. for reads of case data, a stated purpose (INVALID_ARGUMENT);
+//   4. the tenant of every stream named (PERMISSION_DENIED, from the request
+//      alone, so nothing stored is revealed);
+//   5. the case scope: allocation, grant, restriction, break-glass.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "casetrail/v1/access.pb.h"
+#include "casetrail/v1/case_events.pb.h"
+#include "casetrail/v1/security_config.pb.h"
+#include "security/jwt.h"
+
+namespace casetrail::security {
+
+// An authenticated caller.
+struct Principal {
+  enum class Kind { kPerson, kSystem };
+  Kind kind = Kind::kPerson;
+  // A person's user id (the token's sub) or a system's id.
+  std::string id;
+  casetrail::v1::Role role = casetrail::v1::ROLE_UNSPECIFIED;
+  std::string team;
+  std::string tenant;
+  // The token's jti, if any.
+  std::string token_id;
+};
+
+// What the read model knows about who may see a case.
+struct CaseAccessFacts {
+  // False when the case is not (yet) in the read model.
+  bool known = false;
+  std::string team;
+  std::string worker_id;
+  std::string manager_id;
+  casetrail::v1::RestrictionLevel restriction =
+      casetrail::v1::RESTRICTION_LEVEL_UNSPECIFIED;
+  std::vector<std::string> permitted_user_ids;
+  std::vector<casetrail::v1::Role> permitted_roles;
+  // The case has had a Prevent referral or a Channel episode.
+  bool prevent_or_channel = false;
+};
+
+// The answer for one case.
+struct CaseDecision {
+  bool allowed = false;
+  // The PERMISSION_DENIED message when refused.
+  std::string refusal;
+  std::vector<casetrail::v1::AccessFlag> flags;
+};
+
+// "social_worker" <-> ROLE_SOCIAL_WORKER. nullopt-like ROLE_UNSPECIFIED for an
+// unknown name.
+casetrail::v1::Role RoleFromName(absl::string_view name);
+std::string RoleName(casetrail::v1::Role role);
+
+class SecurityPolicy {
+ public:
+  // Loads a text-format SecurityConfig. Relative key file paths are taken
+  // from the config file's directory. Errors: INVALID_ARGUMENT naming the
+  // problem (unknown tenant in an issuer, a grant or a system; a method that
+  // is not one of casetraild's; duplicate tenant; bad key).
+  static absl::StatusOr<std::unique_ptr<SecurityPolicy>> FromFile(
+      const std::string& path);
+  // `key_dir` resolves relative public_key_file paths.
+  static absl::StatusOr<std::unique_ptr<SecurityPolicy>> FromConfig(
+      casetrail::v1::SecurityConfig config, const std::string& key_dir);
+
+  const casetrail::v1::SecurityConfig& config() const { return config_; }
+
+  // A bearer token (without "Bearer "). UNAUTHENTICATED on any failure,
+  // including a role name that is not one of the eight, or a tenant the
+  // issuer may not vouch for.
+  absl::StatusOr<Principal> AuthenticateToken(absl::string_view token,
+                                              absl::Time now) const;
+  // The names of a verified client certificate (services/transport.h).
+  // NOT_FOUND when none names a configured system.
+  absl::StatusOr<Principal> AuthenticateCertificate(
+      const std::vector<std::string>& names) const;
+
+  // The role x method matrix. `method` is "/pkg.Service/Method" or without
+  // the leading slash. PERMISSION_DENIED naming the role and method.
+  absl::Status CheckMethod(const Principal& principal,
+                           absl::string_view method) const;
+  // A purpose is required and must be one of the configured purposes.
+  // INVALID_ARGUMENT otherwise, listing them.
+  absl::Status CheckPurpose(absl::string_view purpose) const;
+  // The stream must belong to the principal's tenant. The message depends on
+  // the request and the principal only.
+  absl::Status CheckTenant(const Principal& principal,
+                           absl::string_view stream_id) const;
+  // May the principal read this case (of their own tenant)?
+  CaseDecision DecideCase(const Principal& principal, absl::string_view case_id,
+                          const CaseAccessFacts& facts,
+                          absl::string_view break_glass_reason,
+                          absl::Time now) const;
+  // True for principals whose scope is every case of their tenant: upstream
+  // systems, service managers, and grants of all_cases. Log reads and
+  // subscriptions need it.
+  bool HasTenantWideScope(const Principal& principal, absl::Time now) const;
+
+  uint32_t bulk_threshold() const { return bulk_threshold_; }
+
+ private:
+  SecurityPolicy() = default;
+
+  bool GrantCovers(const Principal& principal, absl::string_view case_id,
+                   absl::Time now) const;
+
+  casetrail::v1::SecurityConfig config_;
+  std::unique_ptr<JwtVerifier> verifier_;
+  // issuer -> tenants it may vouch for.
+  absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>>
+      issuer_tenants_;
+  absl::flat_hash_map<std::string, const casetrail::v1::SystemPrincipal*>
+      systems_;
+  // method (without leading slash) -> roles.
+  absl::flat_hash_map<std::string, absl::flat_hash_set<int>> methods_;
+  absl::flat_hash_set<std::string> purposes_;
+  absl::flat_hash_set<std::string> tenants_;
+  absl::flat_hash_set<int> break_glass_roles_;
+  uint32_t bulk_threshold_ = 1000;
+  uint32_t min_break_glass_reason_ = 10;
+};
+
+// Every RPC method casetraild serves that the matrix governs, as
+// "casetrail.v1.Service/Method".
+const std::vector<std::string>& GovernedMethods();
+
+}  // namespace casetrail::security
+
+#endif  // CASETRAIL_SECURITY_POLICY_H_

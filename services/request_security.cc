@@ -1,0 +1,250 @@
+#include "services/request_security.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "casetrail/v1/projections.pb.h"
+#include "eventstore/stream_ids.h"
+#include "services/transport.h"
+
+namespace casetrail::services {
+namespace {
+
+using casetrail::v1::AccessRecorded;
+
+// The value of request header `name`, or "".
+std::string Header(const grpc::CallbackServerContext& context,
+                   absl::string_view name) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find(grpc::string_ref(name.data(), name.size()));
+  if (it == metadata.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+// Waits for an async completion; for the blocking forms on worker threads.
+template <typename T, typename Start>
+T Await(Start start) {
+  absl::Notification done;
+  std::optional<T> result;
+  start([&](T value) {
+    result.emplace(std::move(value));
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return *std::move(result);
+}
+
+}  // namespace
+
+void AddFlags(const std::vector<casetrail::v1::AccessFlag>& flags,
+              AccessRecorded* access) {
+  for (casetrail::v1::AccessFlag flag : flags) {
+    if (std::find(access->flags().begin(), access->flags().end(), flag) ==
+        access->flags().end()) {
+      access->add_flags(flag);
+    }
+  }
+}
+
+RequestSecurity::RequestSecurity(const security::SecurityPolicy* policy,
+                                 eventstore::EventStore* store,
+                                 const projections::ReadModelStore* read_model)
+    : policy_(policy), read_model_(read_model), log_(store) {}
+
+absl::StatusOr<security::Principal> RequestSecurity::Authenticate(
+    const grpc::CallbackServerContext& context) const {
+  // A verified client certificate that names a configured system wins; a
+  // person's bearer token is the other way in.
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  const std::vector<std::string> names = auth == nullptr
+                                             ? std::vector<std::string>()
+                                             : PeerCertificateNames(*auth);
+  if (!names.empty()) {
+    absl::StatusOr<security::Principal> system =
+        policy_->AuthenticateCertificate(names);
+    if (system.ok()) return system;
+  }
+  const std::string authorization = Header(context, "authorization");
+  if (authorization.empty()) {
+    return absl::UnauthenticatedError(
+        names.empty()
+            ? "no credentials: send a bearer token (authorization: Bearer "
+              "...) or connect with a client certificate of a configured "
+              "system"
+            : "the client certificate is not one of a configured system, and "
+              "no bearer token was sent");
+  }
+  absl::string_view token = authorization;
+  if (!absl::ConsumePrefix(&token, "Bearer ") &&
+      !absl::ConsumePrefix(&token, "bearer ")) {
+    return absl::UnauthenticatedError(
+        "the authorization header must be \"Bearer <token>\"");
+  }
+  return policy_->AuthenticateToken(absl::StripAsciiWhitespace(token),
+                                    absl::Now());
+}
+
+void RequestSecurity::Authorize(
+    const grpc::CallbackServerContext& context, absl::string_view method,
+    bool read, AccessRecorded asked,
+    std::function<void(absl::StatusOr<CallSecurity>)> done) {
+  CallSecurity call;
+  call.method = std::string(method);
+  if (policy_ == nullptr) {
+    done(call);
+    return;
+  }
+  call.enabled = true;
+  absl::StatusOr<security::Principal> principal = Authenticate(context);
+  if (!principal.ok()) {
+    done(principal.status());
+    return;
+  }
+  call.principal = *std::move(principal);
+  call.purpose =
+      std::string(absl::StripAsciiWhitespace(Header(context, kPurposeHeader)));
+  call.break_glass_reason = std::string(
+      absl::StripAsciiWhitespace(Header(context, kBreakGlassHeader)));
+  absl::Status allowed = policy_->CheckMethod(call.principal, method);
+  if (!allowed.ok()) {
+    if (!read) {
+      done(allowed);
+      return;
+    }
+    Refuse(call, std::move(asked), std::string(allowed.message()),
+           [done = std::move(done)](absl::Status s) { done(s); });
+    return;
+  }
+  if (read) {
+    absl::Status purpose = policy_->CheckPurpose(call.purpose);
+    if (!purpose.ok()) {
+      done(purpose);
+      return;
+    }
+  }
+  done(std::move(call));
+}
+
+absl::StatusOr<CallSecurity> RequestSecurity::Authorize(
+    const grpc::CallbackServerContext& context, absl::string_view method,
+    bool read, AccessRecorded asked) {
+  return Await<absl::StatusOr<CallSecurity>>([&](auto done) {
+    Authorize(context, method, read, std::move(asked), std::move(done));
+  });
+}
+
+absl::StatusOr<security::CaseAccessFacts> RequestSecurity::FactsOf(
+    const std::string& case_id) const {
+  security::CaseAccessFacts facts;
+  casetrail::v1::CaseModel model;
+  absl::StatusOr<bool> found = read_model_->ReadModelInto(case_id, &model);
+  if (!found.ok()) return found.status();
+  if (!*found) return facts;
+  const casetrail::v1::CaseState& state = model.state();
+  facts.known = true;
+  facts.team = state.allocation().team();
+  facts.worker_id = state.allocation().worker().id();
+  facts.manager_id = state.allocation().manager().id();
+  facts.restriction = state.restriction();
+  facts.permitted_user_ids.assign(
+      state.restriction_permitted_user_ids().begin(),
+      state.restriction_permitted_user_ids().end());
+  for (int role : state.restriction_permitted_roles()) {
+    facts.permitted_roles.push_back(static_cast<casetrail::v1::Role>(role));
+  }
+  facts.prevent_or_channel = !state.prevent_episodes().empty();
+  return facts;
+}
+
+absl::StatusOr<security::CaseDecision> RequestSecurity::DecideCase(
+    const CallSecurity& call, const std::string& case_id) const {
+  security::CaseDecision decision;
+  if (!call.enabled) {
+    decision.allowed = true;
+    return decision;
+  }
+  // Another tenant's case is refused from the request alone: its read model
+  // entry is not even looked up.
+  if (eventstore::TenantOfStream(case_id) != call.principal.tenant) {
+    decision.refusal =
+        std::string(policy_->CheckTenant(call.principal, case_id).message());
+    return decision;
+  }
+  if (eventstore::IsReservedStream(case_id)) {
+    decision.refusal = absl::StrCat(
+        "'", case_id,
+        "' is not a case: the access audit is read with ListAccess");
+    return decision;
+  }
+  absl::StatusOr<security::CaseAccessFacts> facts = FactsOf(case_id);
+  if (!facts.ok()) return facts.status();
+  return policy_->DecideCase(call.principal, case_id, *facts,
+                             call.break_glass_reason, absl::Now());
+}
+
+absl::Status RequestSecurity::CheckWrite(const CallSecurity& call,
+                                         absl::string_view stream_id) const {
+  if (!call.enabled) return absl::OkStatus();
+  return policy_->CheckTenant(call.principal, stream_id);
+}
+
+void RequestSecurity::Prepare(AccessRecorded& access) const {
+  if (policy_ == nullptr) return;
+  std::set<std::string> distinct(access.cases_returned().begin(),
+                                 access.cases_returned().end());
+  if (access.items_returned() > policy_->bulk_threshold() ||
+      distinct.size() > 1) {
+    AddFlags({casetrail::v1::ACCESS_FLAG_BULK}, &access);
+  }
+}
+
+void RequestSecurity::Refuse(const CallSecurity& call, AccessRecorded asked,
+                             std::string reason,
+                             std::function<void(absl::Status)> done) {
+  if (!call.enabled) {
+    done(absl::PermissionDeniedError(reason));
+    return;
+  }
+  asked.set_method(call.method);
+  asked.set_refused(true);
+  asked.set_refusal_reason(reason);
+  AddFlags({casetrail::v1::ACCESS_FLAG_REFUSED}, &asked);
+  log_.RecordAsync(
+      call.principal, call.purpose, call.break_glass_reason, std::move(asked),
+      [reason = std::move(reason), done = std::move(done)](absl::Status s) {
+        done(s.ok() ? absl::PermissionDeniedError(reason) : s);
+      });
+}
+
+absl::Status RequestSecurity::Refuse(const CallSecurity& call,
+                                     AccessRecorded asked, std::string reason) {
+  return Await<absl::Status>([&](auto done) {
+    Refuse(call, std::move(asked), std::move(reason), std::move(done));
+  });
+}
+
+void RequestSecurity::Record(const CallSecurity& call, AccessRecorded access,
+                             std::function<void(absl::Status)> done) {
+  if (!call.enabled) {
+    done(absl::OkStatus());
+    return;
+  }
+  access.set_method(call.method);
+  Prepare(access);
+  log_.RecordAsync(call.principal, call.purpose, call.break_glass_reason,
+                   std::move(access), std::move(done));
+}
+
+absl::Status RequestSecurity::Record(const CallSecurity& call,
+                                     AccessRecorded access) {
+  return Await<absl::Status>(
+      [&](auto done) { Record(call, std::move(access), std::move(done)); });
+}
+
+}  // namespace casetrail::services
