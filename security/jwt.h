@@ -20,16 +20,16 @@ namespace casetrail::security {
 
 // What casetrail reads from a verified token.
 struct TokenClaims {
-  std::string issuer;    // iss
-  std::string subject;   // sub: the user's id
-  std::string role;      // "role", e.g. "social_worker"
-  std::string team;      // "team" (may be empty)
-  std::string tenant;    // "tenant"
-  std::string name;      // "name" (may be empty)
-  std::string token_id;  // jti (may be empty)
-  std::vector<std::string> audience;  // aud (a string or an array)
-  absl::Time issued_at = absl::InfinitePast();    // iat (optional)
-  absl::Time not_before = absl::InfinitePast();   // nbf (optional)
+  std::string issuer;                            // iss
+  std::string subject;                           // sub: the user's id
+  std::string role;                              // "role", e.g. "social_worker"
+  std::string team;                              // "team" (may be empty)
+  std::string tenant;                            // "tenant"
+  std::string name;                              // "name" (may be empty)
+  std::string token_id;                          // jti (may be empty)
+  std::vector<std::string> audience;             // aud (a string or an array)
+  absl::Time issued_at = absl::InfinitePast();   // iat (optional)
+  absl::Time not_before = absl::InfinitePast();  // nbf (optional)
   absl::Time expires_at = absl::InfiniteFuture();  // exp (required)
 };
 

@@ -157,8 +157,8 @@ int main(int argc, char** argv) {
                      " (clients without one may connect)"));
   }
   if (const auto* policy = (*server)->policy(); policy != nullptr) {
-    Log(absl::StrCat("security on (", options.security_config_file, "): ",
-                     policy->config().tenants_size(), " tenants, ",
+    Log(absl::StrCat("security on (", options.security_config_file,
+                     "): ", policy->config().tenants_size(), " tenants, ",
                      policy->config().token_issuers_size(), " token issuers, ",
                      policy->config().systems_size(), " systems, ",
                      policy->config().grants_size(),

@@ -54,8 +54,13 @@ void AddFlags(const std::vector<casetrail::v1::AccessFlag>& flags,
 
 RequestSecurity::RequestSecurity(const security::SecurityPolicy* policy,
                                  eventstore::EventStore* store,
-                                 const projections::ReadModelStore* read_model)
-    : policy_(policy), read_model_(read_model), log_(store) {}
+                                 const projections::ReadModelStore* read_model,
+                                 projections::ProjectionRunner* runner)
+    : policy_(policy),
+      read_model_(read_model),
+      runner_(runner),
+      store_(store),
+      log_(store) {}
 
 absl::StatusOr<security::Principal> RequestSecurity::Authenticate(
     const grpc::CallbackServerContext& context) const {
@@ -184,8 +189,22 @@ absl::StatusOr<security::CaseDecision> RequestSecurity::DecideCase(
   }
   absl::StatusOr<security::CaseAccessFacts> facts = FactsOf(case_id);
   if (!facts.ok()) return facts.status();
-  return policy_->DecideCase(call.principal, case_id, *facts,
-                             call.break_glass_reason, absl::Now());
+  decision = policy_->DecideCase(call.principal, case_id, *facts,
+                                 call.break_glass_reason, absl::Now());
+  // Allocation comes from the read model, which follows the log a batch
+  // behind: before refusing, let it catch up with what was appended before
+  // this call (up to 2 s), so a case just allocated is not refused for lag.
+  if (!decision.allowed && runner_ != nullptr) {
+    const uint64_t head = store_->LogSize();
+    if (runner_->checkpoint() < head &&
+        runner_->WaitFor(head, absl::Seconds(2))) {
+      facts = FactsOf(case_id);
+      if (!facts.ok()) return facts.status();
+      decision = policy_->DecideCase(call.principal, case_id, *facts,
+                                     call.break_glass_reason, absl::Now());
+    }
+  }
+  return decision;
 }
 
 absl::Status RequestSecurity::CheckWrite(const CallSecurity& call,

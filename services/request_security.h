@@ -20,6 +20,7 @@
 #include "eventstore/event_store.h"
 #include "grpcpp/server_context.h"
 #include "projections/read_model.h"
+#include "projections/runner.h"
 #include "security/access_log.h"
 #include "security/policy.h"
 
@@ -43,9 +44,11 @@ struct CallSecurity {
 class RequestSecurity {
  public:
   // `policy` may be null (security off). Not owned; all must outlive this.
+  // `runner` (may be null) lets a case not yet folded be waited for.
   RequestSecurity(const security::SecurityPolicy* policy,
                   eventstore::EventStore* store,
-                  const projections::ReadModelStore* read_model);
+                  const projections::ReadModelStore* read_model,
+                  projections::ProjectionRunner* runner = nullptr);
 
   bool enabled() const { return policy_ != nullptr; }
   const security::SecurityPolicy* policy() const { return policy_; }
@@ -68,7 +71,9 @@ class RequestSecurity {
   absl::StatusOr<security::CaseAccessFacts> FactsOf(
       const std::string& case_id) const;
   // The policy's answer for reading `case_id`, which may be of any tenant.
-  // Errors: the read model's.
+  // A refusal is decided again once the read model has caught up with the
+  // log as it stood at the call (waiting up to 2 s), so a case allocated
+  // just before is not refused for lag. Errors: the read model's.
   absl::StatusOr<security::CaseDecision> DecideCase(
       const CallSecurity& call, const std::string& case_id) const;
   // Writes stay in the caller's tenant. PERMISSION_DENIED otherwise.
@@ -97,6 +102,8 @@ class RequestSecurity {
 
   const security::SecurityPolicy* const policy_;
   const projections::ReadModelStore* const read_model_;
+  projections::ProjectionRunner* const runner_;
+  const eventstore::EventStore* const store_;
   security::AccessLog log_;
 };
 

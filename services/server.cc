@@ -79,7 +79,8 @@ absl::StatusOr<std::unique_ptr<CasetrailServer>> CasetrailServer::Start(
       server->store_.get(), server->read_model_.get(), server->runner_.get(),
       server->fold_config_);
   server->security_ = std::make_unique<RequestSecurity>(
-      server->policy_.get(), server->store_.get(), server->read_model_.get());
+      server->policy_.get(), server->store_.get(), server->read_model_.get(),
+      server->runner_.get());
   server->queries_service_ = std::make_unique<CaseQueriesService>(
       server->query_engine_.get(), server->security_.get());
   server->service_ = std::make_unique<CaseLogService>(

@@ -48,6 +48,9 @@ ABSL_FLAG(std::string, token_file, "",
           "File holding a bearer token sent on every call (default: the "
           "token in CASETRAIL_TOKEN, if set).");
 ABSL_FLAG(std::string, purpose, "", "Sent as the purpose of every call.");
+ABSL_FLAG(std::string, stream_prefix, "",
+          "Prefixed to every stream id, e.g. \"northshire/\" for a tenant "
+          "when casetraild runs with --security_config.");
 
 namespace {
 
@@ -240,7 +243,8 @@ class Bench {
   }
 
   bool PrepareReadStream() {
-    read_stream_ = absl::StrCat("bench-read-", run_id_);
+    read_stream_ = absl::StrCat(absl::GetFlag(FLAGS_stream_prefix),
+                                "bench-read-", run_id_);
     const int total = absl::GetFlag(FLAGS_stream_events);
     for (int done = 0; done < total; done += 100) {
       auto request =
@@ -258,7 +262,8 @@ class Bench {
   }
 
   std::string StreamFor(int slot) {
-    return absl::StrCat("bench-", run_id_, "-", slot);
+    return absl::StrCat(absl::GetFlag(FLAGS_stream_prefix), "bench-", run_id_,
+                        "-", slot);
   }
 
   // Closed loop: issues the next call of `slot`, or retires the slot when time

@@ -10,7 +10,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "casetrail/v1/access.grpc.pb.h"
 #include "casetrail/v1/case_queries.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "projections/headlines.h"
@@ -32,12 +34,23 @@ ABSL_FLAG(std::string, agency, "",
 ABSL_FLAG(bool, significant, false,
           "chronology: only entries marked significant.");
 ABSL_FLAG(uint32_t, page_size, 0,
-          "chronology: entries per page (1-1000); with it, one page is shown "
+          "chronology/access: entries per page (1-1000); with it, one page is "
+          "shown "
           "and the next page's token printed. Default: every page.");
-ABSL_FLAG(std::string, page_token, "", "chronology: the page to show.");
+ABSL_FLAG(std::string, page_token, "", "chronology/access: the page to show.");
 ABSL_FLAG(uint64_t, min_position, 0,
           "chronology/state/pack: wait until the read model has folded every "
           "event below this position (read-your-writes).");
+ABSL_FLAG(std::string, person, "",
+          "access: only accesses by this person or system (user id).");
+ABSL_FLAG(std::string, since, "",
+          "access: only accesses recorded at or after this time (RFC 3339 or "
+          "YYYY-MM-DD).");
+ABSL_FLAG(std::string, until, "",
+          "access: only accesses recorded before this time.");
+ABSL_FLAG(std::string, flag, "",
+          "access: only accesses with one of these flags (comma-separated: "
+          "no_allocation, break_glass, bulk, restricted_record, refused).");
 ABSL_FLAG(bool, digest, false,
           "projections status: also print a digest of the whole read model.");
 
@@ -54,6 +67,8 @@ const char kQueryUsage[] =
                     corrected since.
   projections status|rebuild
                     How far the read models are behind the log (--digest); rebuild them.
+  access [CASE]     Who read case data, when and why: the access audit of your local authority
+                    (auditors; --person, --child, --since, --until, --flag, --page_size).
 )";
 
 namespace {
@@ -98,18 +113,17 @@ bool ParseDate(const std::string& text, v1::CivilDate* out) {
   return true;
 }
 
-// Sets `*out` from --as_known_at; false (after printing why) if malformed.
-bool KnownAt(google::protobuf::Timestamp* out, bool* given) {
-  const std::string text = absl::GetFlag(FLAGS_as_known_at);
-  *given = !text.empty();
-  if (text.empty()) return true;
+// Sets `*out` from the time `text` given as --`flag` (RFC 3339, or a date
+// for the end of that day in UTC); false (after printing why) if malformed.
+bool ParseTimeFlag(const std::string& text, const char* flag,
+                   google::protobuf::Timestamp* out) {
   absl::Time t;
   std::string error;
   absl::CivilDay day;
   if (absl::ParseCivilTime(text, &day)) {
     t = absl::FromCivil(day + 1, absl::UTCTimeZone()) - absl::Nanoseconds(1);
   } else if (!absl::ParseTime(absl::RFC3339_full, text, &t, &error)) {
-    Fail(2, absl::StrCat("--as_known_at: not RFC 3339 or YYYY-MM-DD: ", text));
+    Fail(2, absl::StrCat("--", flag, ": not RFC 3339 or YYYY-MM-DD: ", text));
     return false;
   }
   out->set_seconds(absl::ToUnixSeconds(t));
@@ -117,6 +131,13 @@ bool KnownAt(google::protobuf::Timestamp* out, bool* given) {
       static_cast<int32_t>((t - absl::FromUnixSeconds(absl::ToUnixSeconds(t))) /
                            absl::Nanoseconds(1)));
   return true;
+}
+
+// Sets `*out` from --as_known_at; false (after printing why) if malformed.
+bool KnownAt(google::protobuf::Timestamp* out, bool* given) {
+  const std::string text = absl::GetFlag(FLAGS_as_known_at);
+  *given = !text.empty();
+  return text.empty() || ParseTimeFlag(text, "as_known_at", out);
 }
 
 bool OnDate(v1::CivilDate* out) {
@@ -628,17 +649,115 @@ int Projections(v1::CaseQueries::Stub& stub,
   return 0;
 }
 
+int Access(const std::shared_ptr<grpc::Channel>& channel,
+           const std::vector<std::string>& args) {
+  if (args.size() > 3) {
+    return Fail(2,
+                "usage: casetrail access [CASE] [--person=ID] [--child=ID] "
+                "[--since=T] [--until=T] [--flag=F,...]");
+  }
+  v1::ListAccessRequest request;
+  if (args.size() == 3) request.set_case_id(args[2]);
+  request.set_principal_id(absl::GetFlag(FLAGS_person));
+  request.set_child_id(absl::GetFlag(FLAGS_child));
+  if (const std::string since = absl::GetFlag(FLAGS_since);
+      !since.empty() &&
+      !ParseTimeFlag(since, "since", request.mutable_from_time())) {
+    return 2;
+  }
+  if (const std::string until = absl::GetFlag(FLAGS_until);
+      !until.empty() &&
+      !ParseTimeFlag(until, "until", request.mutable_to_time())) {
+    return 2;
+  }
+  for (absl::string_view name :
+       absl::StrSplit(absl::GetFlag(FLAGS_flag), ',', absl::SkipEmpty())) {
+    v1::AccessFlag flag;
+    if (!v1::AccessFlag_Parse(
+            absl::StrCat("ACCESS_FLAG_", absl::AsciiStrToUpper(name)), &flag) ||
+        flag == v1::ACCESS_FLAG_UNSPECIFIED) {
+      return Fail(2, absl::StrCat("--flag: unknown flag '", name,
+                                  "' (no_allocation, break_glass, bulk, "
+                                  "restricted_record, refused)"));
+    }
+    request.add_flags(flag);
+  }
+  request.set_limit(absl::GetFlag(FLAGS_page_size));
+  request.set_page_token(absl::GetFlag(FLAGS_page_token));
+  auto stub = v1::AccessAudit::NewStub(channel);
+  // Every page unless --page_size asks for one.
+  const bool one_page = absl::GetFlag(FLAGS_page_size) != 0;
+  bool header = false;
+  for (;;) {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    v1::ListAccessResponse response;
+    grpc::Status status = stub->ListAccess(&context, request, &response);
+    if (!status.ok()) return FailRpc(status);
+    for (const v1::AccessEntry& e : response.entries()) {
+      if (absl::GetFlag(FLAGS_json)) {
+        std::printf("%s\n", Json(e).c_str());
+        continue;
+      }
+      if (!header) {
+        std::printf("%-16s  %-26s  %-18s  %-22s  %-26s  %s\n", "when (London)",
+                    "who (role)", "purpose", "asked", "case / child",
+                    "outcome");
+        header = true;
+      }
+      const v1::AccessRecorded& a = e.access();
+      std::vector<std::string> flags;
+      for (int f : a.flags()) {
+        flags.push_back(absl::AsciiStrToLower(
+            v1::AccessFlag_Name(static_cast<v1::AccessFlag>(f)).substr(12)));
+      }
+      std::string method = a.method().substr(a.method().rfind('/') + 1);
+      const std::string flags_text =
+          flags.empty() ? "" : "  [" + absl::StrJoin(flags, ", ") + "]";
+      const std::string glass_text =
+          a.break_glass_reason().empty()
+              ? ""
+              : "  break-glass: \"" + a.break_glass_reason() + "\"";
+      std::printf(
+          "%-16s  %-26s  %-18s  %-22s  %-26s  %s%s%s\n",
+          LocalTime(e.recorded_at(), "%Y-%m-%d %H:%M").c_str(),
+          absl::StrCat(a.principal_id(), " (",
+                       projections::EnumWords(v1::Role_descriptor(), a.role()),
+                       ")")
+              .c_str(),
+          a.purpose().c_str(), method.c_str(),
+          (a.case_id().empty() ? a.child_id() : a.case_id()).c_str(),
+          (a.refused() ? "REFUSED: " + a.refusal_reason()
+                       : a.response_summary())
+              .c_str(),
+          flags_text.c_str(), glass_text.c_str());
+    }
+    if (one_page || response.next_page_token().empty()) {
+      if (!response.next_page_token().empty()) {
+        std::printf("next page: --page_token=%s\n",
+                    response.next_page_token().c_str());
+      }
+      break;
+    }
+    request.set_page_token(response.next_page_token());
+  }
+  if (!header && !absl::GetFlag(FLAGS_json)) std::printf("(no accesses)\n");
+  return 0;
+}
+
 }  // namespace
 
 bool IsQueryCommand(const std::string& command) {
   return command == "chronology" || command == "state" || command == "pack" ||
-         command == "decision" || command == "projections";
+         command == "decision" || command == "projections" ||
+         command == "access";
 }
 
 int QueryCommand(const std::shared_ptr<grpc::Channel>& channel,
                  const std::vector<std::string>& args) {
-  auto stub = v1::CaseQueries::NewStub(channel);
   const std::string& command = args[1];
+  if (command == "access") return Access(channel, args);
+  auto stub = v1::CaseQueries::NewStub(channel);
   if (command == "chronology") return Chronology(*stub, args);
   if (command == "state") return State(*stub, args);
   if (command == "pack") return Pack(*stub, args);

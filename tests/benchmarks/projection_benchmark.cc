@@ -66,6 +66,12 @@ ABSL_FLAG(std::string, tls_ca_file, "",
 ABSL_FLAG(std::string, token_file, "",
           "lag, server: file holding a bearer token sent on every call "
           "(default: the token in CASETRAIL_TOKEN, if set).");
+ABSL_FLAG(std::string, append_token_file, "",
+          "server: the bearer token for the appends (default --token_file), "
+          "e.g. an upstream system's while --token_file is a reader's.");
+ABSL_FLAG(std::string, stream_prefix, "",
+          "server: prefixed to every case id, e.g. \"northshire/\" for a "
+          "tenant.");
 ABSL_FLAG(std::string, purpose, "",
           "lag, server: sent as the purpose of every call.");
 
@@ -229,10 +235,12 @@ int StoreMode() {
   return 0;
 }
 
-// The channel to --server, with --tls_ca_file, --token_file and --purpose.
-std::shared_ptr<grpc::Channel> ServerChannel() {
+// The channel to --server, with --tls_ca_file, `token_file` (default
+// --token_file) and --purpose.
+std::shared_ptr<grpc::Channel> ServerChannel(std::string token_file = "") {
+  if (token_file.empty()) token_file = absl::GetFlag(FLAGS_token_file);
   absl::StatusOr<std::string> token =
-      casetrail::tools::ReadBearerToken(absl::GetFlag(FLAGS_token_file));
+      casetrail::tools::ReadBearerToken(token_file);
   Check(token.status(), "--token_file");
   casetrail::tools::ClientChannelOptions options;
   options.target = absl::GetFlag(FLAGS_server);
@@ -247,13 +255,20 @@ std::shared_ptr<grpc::Channel> ServerChannel() {
 
 int ServerMode() {
   auto channel = ServerChannel();
-  auto log = v1::CaseLog::NewStub(channel);
+  // With security on, an upstream system appends and someone else reads.
+  auto log = v1::CaseLog::NewStub(
+      ServerChannel(absl::GetFlag(FLAGS_append_token_file)));
   auto queries = v1::CaseQueries::NewStub(channel);
   std::vector<casetrail::testing::GeneratedCase> cases =
       casetrail::testing::GenerateCaseEvents(
           7, absl::GetFlag(FLAGS_cases), absl::GetFlag(FLAGS_events_per_case));
   cases.push_back(casetrail::testing::GenerateCaseEvents(
       8, 1, absl::GetFlag(FLAGS_big_case_events))[0]);
+  const std::string prefix = absl::GetFlag(FLAGS_stream_prefix);
+  for (auto& c : cases) {
+    c.case_id = prefix + c.case_id;
+    for (auto& e : c.events) e.clear_stream_id();
+  }
   const std::string big_case = cases.back().case_id;
   uint64_t last_position = 0;
   for (const auto& c : cases) {

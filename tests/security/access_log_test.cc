@@ -48,6 +48,7 @@ using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 Principal Person(const std::string& id, v1::Role role, const std::string& team,
                  const std::string& tenant = "northshire") {
@@ -633,6 +634,29 @@ TEST_F(ListAccessPagingTest, PagesSpanTheStoresReadBatches) {
   ASSERT_TRUE(second.ok()) << second.status();
   ASSERT_EQ(second->entries_size(), 10);
   EXPECT_EQ(second->entries(0).access().request_summary(), order_[10]);
+}
+
+TEST_F(ListAccessPagingTest, SelectiveFilterContinuesAfterTheScanLimit) {
+  // One call examines at most 20000 audit events; a filter matching only
+  // the last of 20001 gets an empty page with a token, then the match.
+  constexpr int kCount = 20001;
+  RecordMany(kCount);
+  ListAccessRequest request;
+  request.set_case_id("northshire/case-1");
+  request.add_flags(v1::ACCESS_FLAG_REFUSED);
+  RecordAt(kT0, Person("p-x", v1::ROLE_SOCIAL_WORKER, "cp-north"),
+           Access("last", "northshire/case-1", "", {v1::ACCESS_FLAG_REFUSED}));
+  absl::StatusOr<ListAccessResponse> first = List("northshire", request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_THAT(first->entries(), IsEmpty());
+  EXPECT_EQ(first->scanned(), 20000u);
+  ASSERT_THAT(first->next_page_token(), Not(IsEmpty()));
+  request.set_page_token(first->next_page_token());
+  absl::StatusOr<ListAccessResponse> second = List("northshire", request);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_THAT(Labels(*second), ElementsAre("last"));
+  EXPECT_EQ(second->scanned(), 2u);
+  EXPECT_THAT(second->next_page_token(), IsEmpty());
 }
 
 TEST_F(ListAccessPagingTest, TokenPastTheEndListsNothing) {

@@ -1063,6 +1063,38 @@ TEST_F(DecideCaseTest, SealedCaseRefusesEvenTheAllocatedTeamUnlessNamed) {
                    .allowed);
 }
 
+TEST_F(DecideCaseTest, NamingSomeoneInARestrictionBringsTheCaseIntoScope) {
+  // Sealed because the allocated team is conflicted; a worker of another
+  // team is named to hold it, and needs no break-glass.
+  CaseAccessFacts sealed =
+      WithRestriction(ElsewhereCase(), v1::RESTRICTION_LEVEL_SEALED);
+  sealed.permitted_user_ids = {"ns-sw-1"};
+  const CaseDecision d = Decide(social_worker_, "northshire/case-1", sealed);
+  EXPECT_TRUE(d.allowed) << d.refusal;
+  EXPECT_THAT(d.flags, ElementsAre(v1::ACCESS_FLAG_NO_ALLOCATION,
+                                   v1::ACCESS_FLAG_RESTRICTED_RECORD));
+
+  // A role named: a panel chair on a case that is not a Channel case.
+  CaseAccessFacts by_role =
+      WithRestriction(ElsewhereCase(), v1::RESTRICTION_LEVEL_RESTRICTED);
+  by_role.permitted_roles = {v1::ROLE_PANEL_CHAIR};
+  EXPECT_TRUE(Decide(panel_chair_, "northshire/case-1", by_role).allowed);
+
+  // An administrator sees no case data, named or not.
+  CaseAccessFacts admin = sealed;
+  admin.permitted_user_ids = {"ns-admin"};
+  admin.permitted_roles = {v1::ROLE_ADMINISTRATOR};
+  EXPECT_FALSE(Decide(administrator_, "northshire/case-1", admin).allowed);
+
+  // Names left on a case that is no longer restricted open nothing.
+  CaseAccessFacts lifted =
+      WithRestriction(ElsewhereCase(), v1::RESTRICTION_LEVEL_NONE);
+  lifted.permitted_user_ids = {"ns-sw-1"};
+  EXPECT_FALSE(Decide(social_worker_, "northshire/case-1", lifted).allowed);
+  // Nor does another tenant's restriction naming the person.
+  EXPECT_FALSE(Decide(social_worker_, "southvale/case-1", sealed).allowed);
+}
+
 TEST_F(DecideCaseTest, BreakGlassDoesNotOpenRestrictedOrSealedRecords) {
   for (v1::RestrictionLevel level :
        {v1::RESTRICTION_LEVEL_RESTRICTED, v1::RESTRICTION_LEVEL_SEALED}) {

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# What security costs (issue 6): the same build of casetraild with security off (plaintext on
+# loopback, no --security_config) and on (the same, plus tools/dev-security.sh's configuration:
+# bearer tokens verified, the role x RPC matrix, case scope from the read model, and an access
+# event appended and synced for every read), run in turn so that both see the same noise. Each
+# round starts a fresh data directory and measures:
+#   unary64, stream64, batch100x16  appends/s (casetrail-bench, as tools/ab_append.sh);
+#   read1000 p50/p99    ReadCaseStream of a 1,000-event stream, one client (casetrail-bench);
+#   chron1000 p50/p99   GetChronology, one page of a 1,000-event case (projection_benchmark);
+#   chron100 p50/p99    the first 100 entries of it.
+# With security on, an upstream system's token appends and a service manager's token reads.
+# Prints one line per run and the median of each figure per mode.
+#   tools/security_bench.sh [BUILD_DIR=build] [ROUNDS=3] [SECS=5]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build} rounds=${2:-3} secs=${3:-5}
+work=$(mktemp -d)
+server=
+cleanup() { [[ -n $server ]] && kill -TERM "$server" 2>/dev/null && wait "$server" || true; rm -rf "$work"; }
+trap cleanup EXIT
+"$root/tools/dev-security.sh" "$work/security" "$build" >/dev/null
+tokens=$work/security/tokens
+address=127.0.0.1:50096
+field() { sed -E "s/.*\"$1\":([0-9.]+).*/\1/"; }
+pct() { grep "$1" | sed -E "s/.* $2 +([0-9.]+) ms.*/\1/"; }
+
+run() {  # mode round
+  local mode=$1 round=$2 dir="$work/data-$1-$2"
+  local flags=(--plaintext_loopback) writer=() reader=() query=()
+  if [[ $mode == on ]]; then
+    flags+=(--security_config="$work/security/security.textproto")
+    writer=(--token_file="$tokens/northshire-upstream_system.jwt"
+            --purpose=system-reconciliation --stream_prefix=northshire/)
+    query=(--token_file="$tokens/northshire-service_manager.jwt" --purpose=supervision
+           --append_token_file="$tokens/northshire-upstream_system.jwt" --stream_prefix=northshire/)
+  fi
+  "$build/services/casetraild" --data_dir="$dir" --listen=$address "${flags[@]}" 2>"$dir.log" &
+  server=$!
+  for _ in $(seq 1 100); do grep -q "listening on" "$dir.log" 2>/dev/null && break; sleep 0.1; done
+  local bench=("$build/tools/casetrail-bench" --server=$address --duration="$secs" --json "${writer[@]}")
+  local unary stream batch read chron
+  unary=$("${bench[@]}" --concurrency=64 | field events_per_s)
+  stream=$("${bench[@]}" --concurrency=64 --stream | field events_per_s)
+  batch=$("${bench[@]}" --concurrency=16 --events_per_request=100 | field events_per_s)
+  read=$("${bench[@]}" --mode=read_stream --concurrency=1)
+  chron=$("$build/tests/projection_benchmark" --mode=server --server=$address --cases=0 \
+    --samples=300 "${query[@]}")
+  kill -TERM "$server"; wait "$server" || true; server=
+  rm -rf "$dir"
+  printf '%s round %s: unary64 %.0f  stream64 %.0f  batch100x16 %.0f  read1000 %s %s  chron1000 %s %s  chron100 %s %s\n' \
+    "$mode" "$round" "$unary" "$stream" "$batch" \
+    "$(field p50_ms <<<"$read")" "$(field p99_ms <<<"$read")" \
+    "$(pct '(<=1000)' p50 <<<"$chron")" "$(pct '(<=1000)' p99 <<<"$chron")" \
+    "$(pct 'first 100' p50 <<<"$chron")" "$(pct 'first 100' p99 <<<"$chron")" | tee -a "$work/results"
+}
+
+for round in $(seq 1 "$rounds"); do
+  run off "$round"
+  run on "$round"
+done
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+col() { awk -v n="$1" '{print $n}'; }
+# Fields after "MODE round N:": unary64 V stream64 V batch100x16 V read1000 P50 P99 chron1000 P50 P99 chron100 P50 P99
+for mode in off on; do
+  rows=$(grep "^$mode " "$work/results")
+  printf '%s median: unary64 %s  stream64 %s  batch100x16 %s  read1000 p50 %s p99 %s  chron1000 p50 %s p99 %s  chron100 p50 %s p99 %s\n' \
+    "$mode" "$(col 5 <<<"$rows" | median)" "$(col 7 <<<"$rows" | median)" "$(col 9 <<<"$rows" | median)" \
+    "$(col 11 <<<"$rows" | median)" "$(col 12 <<<"$rows" | median)" \
+    "$(col 14 <<<"$rows" | median)" "$(col 15 <<<"$rows" | median)" \
+    "$(col 17 <<<"$rows" | median)" "$(col 18 <<<"$rows" | median)"
+done
