@@ -25,7 +25,7 @@ namespace v1 = ::casetrail::v1;
 
 // Raised whenever the fold's output for the same events changes; part of the
 // read model's fingerprint, so a new build rebuilds an old read model.
-constexpr absl::string_view kFoldVersion = "casetrail-fold-6";
+constexpr absl::string_view kFoldVersion = "casetrail-fold-7";
 // A chronology entry recorded more than this many working days after the day
 // it occurred carries the late-recording badge (the visit-recording timescale
 // of rule 6, applied to every entry).

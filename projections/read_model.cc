@@ -31,6 +31,7 @@ using eventstore::EncodeU64;
 constexpr absl::string_view kModelPrefix = "m/";
 constexpr absl::string_view kEntryPrefix = "c/";
 constexpr absl::string_view kChildPrefix = "x/";
+constexpr absl::string_view kAccessPrefix = "a/";
 constexpr absl::string_view kCheckpointKey = "meta/checkpoint";
 constexpr absl::string_view kFingerprintKey = "meta/fingerprint";
 
@@ -108,7 +109,8 @@ void SerializeDeterministicallyTo(const google::protobuf::Message& m,
 // of the checkpoint. Range deletions keep the batch small however big the
 // read model is.
 void AddClear(rocksdb::WriteBatch* batch) {
-  for (absl::string_view prefix : {kModelPrefix, kEntryPrefix, kChildPrefix}) {
+  for (absl::string_view prefix :
+       {kModelPrefix, kEntryPrefix, kChildPrefix, kAccessPrefix}) {
     const std::string end = PrefixEnd(prefix);
     batch->DeleteRange(ToSlice(prefix), end);
   }
@@ -169,6 +171,19 @@ absl::StatusOr<bool> ReadModelInto(rocksdb::DB* db,
         "read model: the stored model of case ", case_id, " does not parse"));
   }
   return true;
+}
+
+casetrail::v1::CaseAccessFacts AccessFactsOf(
+    const casetrail::v1::CaseState& s) {
+  casetrail::v1::CaseAccessFacts facts;
+  facts.set_team(s.allocation().team());
+  facts.set_worker_id(s.allocation().worker().id());
+  facts.set_manager_id(s.allocation().manager().id());
+  facts.set_restriction(s.restriction());
+  *facts.mutable_permitted_user_ids() = s.restriction_permitted_user_ids();
+  *facts.mutable_permitted_roles() = s.restriction_permitted_roles();
+  facts.set_prevent_or_channel(!s.prevent_episodes().empty());
+  return facts;
 }
 
 absl::StatusOr<std::optional<CaseModel>> ReadModelAt(
@@ -296,6 +311,21 @@ absl::StatusOr<std::vector<std::string>> ReadModelStore::CasesForChild(
   return cases;
 }
 
+absl::StatusOr<bool> ReadModelStore::ReadAccessFacts(
+    const std::string& case_id, casetrail::v1::CaseAccessFacts* facts) const {
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(),
+               absl::StrCat(kAccessPrefix, case_id), &value);
+  if (s.IsNotFound()) return false;
+  RETURN_IF_ERROR(FromRocksDb(s, absl::StrCat("reading case ", case_id)));
+  if (!facts->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return absl::DataLossError(absl::StrCat(
+        "read model: the access facts of case ", case_id, " do not parse"));
+  }
+  return true;
+}
+
 absl::Status ReadModelStore::Commit(const Batch& batch) {
   rocksdb::WriteBatch write;
   // One buffer for every key and value: Put copies them into the batch.
@@ -309,6 +339,8 @@ absl::Status ReadModelStore::Commit(const Batch& batch) {
     }
     SerializeDeterministicallyTo(*model, &value);
     write.Put(ModelKey(case_id), value);
+    SerializeDeterministicallyTo(AccessFactsOf(model->state()), &value);
+    write.Put(absl::StrCat(kAccessPrefix, case_id), value);
   }
   for (const ChronologyEntry* entry : batch.entries) {
     if (entry->case_id().empty()) {

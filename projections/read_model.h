@@ -64,6 +64,10 @@ class ReadModelStore {
   // read model does not hold the case.
   absl::StatusOr<bool> ReadModelInto(const std::string& case_id,
                                      casetrail::v1::CaseModel* model) const;
+  // The case's access facts (written with its model by every Commit), or
+  // false if the read model does not hold the case.
+  absl::StatusOr<bool> ReadAccessFacts(
+      const std::string& case_id, casetrail::v1::CaseAccessFacts* facts) const;
   // The cases `child_id` appears in, in case id order.
   absl::StatusOr<std::vector<std::string>> CasesForChild(
       const std::string& child_id) const;

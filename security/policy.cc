@@ -277,6 +277,14 @@ absl::StatusOr<std::unique_ptr<SecurityPolicy>> SecurityPolicy::FromConfig(
 
 absl::StatusOr<Principal> SecurityPolicy::AuthenticateToken(
     absl::string_view token, absl::Time now) const {
+  {
+    absl::MutexLock lock(&cache_mu_);
+    auto it = token_cache_.find(token);
+    if (it != token_cache_.end()) {
+      if (now <= it->second.expires_at) return it->second.principal;
+      token_cache_.erase(it);
+    }
+  }
   absl::StatusOr<TokenClaims> claims = verifier_->Verify(token, now);
   if (!claims.ok()) return claims.status();
   Principal principal;
@@ -301,6 +309,9 @@ absl::StatusOr<Principal> SecurityPolicy::AuthenticateToken(
     return absl::UnauthenticatedError(
         "bearer token names a tenant its issuer may not vouch for");
   }
+  absl::MutexLock lock(&cache_mu_);
+  if (token_cache_.size() >= kMaxCachedTokens) token_cache_.clear();
+  token_cache_[token] = {principal, claims->expires_at};
   return principal;
 }
 

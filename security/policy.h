@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "casetrail/v1/access.pb.h"
 #include "casetrail/v1/case_events.pb.h"
@@ -89,7 +90,8 @@ class SecurityPolicy {
 
   // A bearer token (without "Bearer "). UNAUTHENTICATED on any failure,
   // including a role name that is not one of the eight, or a tenant the
-  // issuer may not vouch for.
+  // issuer may not vouch for. Thread-safe; a token verified before is
+  // answered from a cache until its exp.
   absl::StatusOr<Principal> AuthenticateToken(absl::string_view token,
                                               absl::Time now) const;
   // The names of a verified client certificate (services/transport.h).
@@ -128,6 +130,18 @@ class SecurityPolicy {
 
   casetrail::v1::SecurityConfig config_;
   std::unique_ptr<JwtVerifier> verifier_;
+  // Tokens already verified, by their exact text: a signature is checked
+  // once per token, not once per call (an Ed25519 verification costs about
+  // as much as a small append). An entry is used only until its token's exp;
+  // the cache is emptied when it reaches kMaxCachedTokens.
+  struct CachedToken {
+    Principal principal;
+    absl::Time expires_at;
+  };
+  static constexpr size_t kMaxCachedTokens = 10000;
+  mutable absl::Mutex cache_mu_;
+  mutable absl::flat_hash_map<std::string, CachedToken> token_cache_
+      ABSL_GUARDED_BY(cache_mu_);
   // issuer -> tenants it may vouch for.
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>>
       issuer_tenants_;

@@ -147,23 +147,21 @@ absl::StatusOr<CallSecurity> RequestSecurity::Authorize(
 absl::StatusOr<security::CaseAccessFacts> RequestSecurity::FactsOf(
     const std::string& case_id) const {
   security::CaseAccessFacts facts;
-  casetrail::v1::CaseModel model;
-  absl::StatusOr<bool> found = read_model_->ReadModelInto(case_id, &model);
+  casetrail::v1::CaseAccessFacts stored;
+  absl::StatusOr<bool> found = read_model_->ReadAccessFacts(case_id, &stored);
   if (!found.ok()) return found.status();
   if (!*found) return facts;
-  const casetrail::v1::CaseState& state = model.state();
   facts.known = true;
-  facts.team = state.allocation().team();
-  facts.worker_id = state.allocation().worker().id();
-  facts.manager_id = state.allocation().manager().id();
-  facts.restriction = state.restriction();
-  facts.permitted_user_ids.assign(
-      state.restriction_permitted_user_ids().begin(),
-      state.restriction_permitted_user_ids().end());
-  for (int role : state.restriction_permitted_roles()) {
+  facts.team = stored.team();
+  facts.worker_id = stored.worker_id();
+  facts.manager_id = stored.manager_id();
+  facts.restriction = stored.restriction();
+  facts.permitted_user_ids.assign(stored.permitted_user_ids().begin(),
+                                  stored.permitted_user_ids().end());
+  for (int role : stored.permitted_roles()) {
     facts.permitted_roles.push_back(static_cast<casetrail::v1::Role>(role));
   }
-  facts.prevent_or_channel = !state.prevent_episodes().empty();
+  facts.prevent_or_channel = stored.prevent_or_channel();
   return facts;
 }
 

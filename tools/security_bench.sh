@@ -6,6 +6,7 @@
 # round starts a fresh data directory and measures:
 #   unary64, stream64, batch100x16  appends/s (casetrail-bench, as tools/ab_append.sh);
 #   read1000 p50/p99    ReadCaseStream of a 1,000-event stream, one client (casetrail-bench);
+#   read16 reads/s      the same read from 16 clients at once;
 #   chron1000 p50/p99   GetChronology, one page of a 1,000-event case (projection_benchmark);
 #   chron100 p50/p99    the first 100 entries of it.
 # With security on, an upstream system's token appends and a service manager's token reads.
@@ -38,18 +39,19 @@ run() {  # mode round
   server=$!
   for _ in $(seq 1 100); do grep -q "listening on" "$dir.log" 2>/dev/null && break; sleep 0.1; done
   local bench=("$build/tools/casetrail-bench" --server=$address --duration="$secs" --json "${writer[@]}")
-  local unary stream batch read chron
+  local unary stream batch read read16 chron
   unary=$("${bench[@]}" --concurrency=64 | field events_per_s)
   stream=$("${bench[@]}" --concurrency=64 --stream | field events_per_s)
   batch=$("${bench[@]}" --concurrency=16 --events_per_request=100 | field events_per_s)
   read=$("${bench[@]}" --mode=read_stream --concurrency=1)
+  read16=$("${bench[@]}" --mode=read_stream --concurrency=16 | field requests_per_s)
   chron=$("$build/tests/projection_benchmark" --mode=server --server=$address --cases=0 \
     --samples=300 "${query[@]}")
   kill -TERM "$server"; wait "$server" || true; server=
   rm -rf "$dir"
-  printf '%s round %s: unary64 %.0f  stream64 %.0f  batch100x16 %.0f  read1000 %s %s  chron1000 %s %s  chron100 %s %s\n' \
+  printf '%s round %s: unary64 %.0f  stream64 %.0f  batch100x16 %.0f  read1000 %s %s  read16 %.0f  chron1000 %s %s  chron100 %s %s\n' \
     "$mode" "$round" "$unary" "$stream" "$batch" \
-    "$(field p50_ms <<<"$read")" "$(field p99_ms <<<"$read")" \
+    "$(field p50_ms <<<"$read")" "$(field p99_ms <<<"$read")" "$read16" \
     "$(pct '(<=1000)' p50 <<<"$chron")" "$(pct '(<=1000)' p99 <<<"$chron")" \
     "$(pct 'first 100' p50 <<<"$chron")" "$(pct 'first 100' p99 <<<"$chron")" | tee -a "$work/results"
 }
@@ -60,12 +62,13 @@ for round in $(seq 1 "$rounds"); do
 done
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 col() { awk -v n="$1" '{print $n}'; }
-# Fields after "MODE round N:": unary64 V stream64 V batch100x16 V read1000 P50 P99 chron1000 P50 P99 chron100 P50 P99
+# Fields after "MODE round N:": unary64 V stream64 V batch100x16 V read1000 P50 P99 read16 V
+# chron1000 P50 P99 chron100 P50 P99
 for mode in off on; do
   rows=$(grep "^$mode " "$work/results")
-  printf '%s median: unary64 %s  stream64 %s  batch100x16 %s  read1000 p50 %s p99 %s  chron1000 p50 %s p99 %s  chron100 p50 %s p99 %s\n' \
+  printf '%s median: unary64 %s  stream64 %s  batch100x16 %s  read1000 p50 %s p99 %s  read16 %s  chron1000 p50 %s p99 %s  chron100 p50 %s p99 %s\n' \
     "$mode" "$(col 5 <<<"$rows" | median)" "$(col 7 <<<"$rows" | median)" "$(col 9 <<<"$rows" | median)" \
-    "$(col 11 <<<"$rows" | median)" "$(col 12 <<<"$rows" | median)" \
-    "$(col 14 <<<"$rows" | median)" "$(col 15 <<<"$rows" | median)" \
-    "$(col 17 <<<"$rows" | median)" "$(col 18 <<<"$rows" | median)"
+    "$(col 11 <<<"$rows" | median)" "$(col 12 <<<"$rows" | median)" "$(col 14 <<<"$rows" | median)" \
+    "$(col 16 <<<"$rows" | median)" "$(col 17 <<<"$rows" | median)" \
+    "$(col 19 <<<"$rows" | median)" "$(col 20 <<<"$rows" | median)"
 done
