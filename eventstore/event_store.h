@@ -138,12 +138,13 @@ struct LogFilter {
   std::vector<std::string> event_types;
   // Only streams whose id starts with this; empty means all.
   std::string stream_prefix;
-  // Not this stream (e.g. the access audit); empty means none left out.
-  std::string exclude_stream;
+  // Not streams whose id starts with this (e.g. the server's "<tenant>/_"
+  // streams); empty means none left out.
+  std::string exclude_stream_prefix;
 
   bool MatchesAll() const {
     return event_types.empty() && stream_prefix.empty() &&
-           exclude_stream.empty();
+           exclude_stream_prefix.empty();
   }
 };
 

@@ -15,7 +15,6 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "eventstore/status_macros.h"
-#include "eventstore/stream_ids.h"
 #include "google/protobuf/arena.h"
 
 namespace casetrail::projections {
@@ -299,7 +298,7 @@ class ProjectionRunner::Impl {
                          read.from_position + i, " names no case stream"));
       }
       // The access audit is not case data: no case model, no chronology.
-      if (eventstore::IsReservedStream(case_id)) continue;
+      if (event->event().has_access_recorded()) continue;
       ASSIGN_OR_RETURN(CaseFold * fold,
                        FoldFor(case_id, per_batch ? &arena : nullptr));
       if (folds_seen.insert(fold).second) folds.push_back(fold);

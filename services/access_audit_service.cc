@@ -1,6 +1,7 @@
 #include "services/access_audit_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "security/access_log.h"
 #include "services/grpc_status.h"
 
@@ -38,6 +39,17 @@ grpc::ServerUnaryReactor* AccessAuditService::ListAccess(
        asked](absl::StatusOr<CallSecurity> call) mutable {
         if (!call.ok()) {
           reactor->Finish(ToGrpcStatus(call.status()));
+          return;
+        }
+        // The audit names every case read and every break-glass reason: it
+        // is for auditors whose grant covers the whole tenant.
+        if (!security_->policy()->HasTenantWideScope(call->principal,
+                                                     absl::Now())) {
+          security_->Refuse(
+              *call, std::move(asked),
+              "listing the access audit needs a grant of all cases of your "
+              "tenant",
+              [reactor](absl::Status s) { reactor->Finish(ToGrpcStatus(s)); });
           return;
         }
         absl::StatusOr<casetrail::v1::ListAccessResponse> listed =

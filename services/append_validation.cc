@@ -4,7 +4,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "eventstore/keys.h"
-#include "eventstore/stream_ids.h"
 #include "eventstore/wire_format.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -119,10 +118,6 @@ std::vector<FieldViolation> ValidateAppend(const AppendEventsRequest& request,
   Violations v;
   if (auto violation = CheckStreamId(request.stream_id())) {
     v.Add(violation->field, violation->description);
-  } else if (eventstore::IsReservedStream(request.stream_id())) {
-    v.Add("stream_id",
-          "names beginning with '_' after the tenant are the server's (the "
-          "access audit is \"<tenant>/_access\")");
   }
   const ExpectedVersion& expected = request.expected_version();
   if (expected.kind() == ExpectedVersion::KIND_UNSPECIFIED) {

@@ -411,8 +411,7 @@ absl::StatusOr<eventstore::LogFilter> CaseLogService::ScopeLogRead(
   }
   // The access audit is for auditors.
   if (call.principal.role != casetrail::v1::ROLE_AUDITOR) {
-    filter.exclude_stream =
-        eventstore::AccessAuditStream(call.principal.tenant);
+    filter.exclude_stream_prefix = call.principal.tenant + "/_";
   }
   return filter;
 }
@@ -516,14 +515,15 @@ CaseLogService::Subscribe(grpc::CallbackServerContext* context,
     access.set_response_summary("subscription opened");
     status = security_->Record(*call, std::move(access));
   }
-  auto* reactor = new SubscribeReactor(
-      this, request->from_position(),
-      filter.ok() ? *std::move(filter) : eventstore::LogFilter());
   if (!status.ok()) {
-    reactor->Refuse(ToGrpcStatus(status));
-  } else {
-    reactor->Start();
+    // A reactor that never reads: it finishes with the refusal at once.
+    auto* refused = new SubscribeReactor(this, 0, eventstore::LogFilter());
+    refused->Refuse(ToGrpcStatus(status));
+    return refused;
   }
+  auto* reactor =
+      new SubscribeReactor(this, request->from_position(), *std::move(filter));
+  reactor->Start();
   return reactor;
 }
 

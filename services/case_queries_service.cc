@@ -201,13 +201,17 @@ grpc::ServerUnaryReactor* CaseQueriesService::Respond(
     absl::StatusOr<Response> result = answer(*request, visible);
     if (!scope_error.ok()) result = scope_error;
     AddFlags(flags, &access);
-    for (const std::string& c : visible_cases) access.add_cases_returned(c);
     if (result.ok()) {
       Outline(*result, &access);
     } else {
       access.set_response_summary(
           absl::StrCat(absl::StatusCodeToString(result.status().code()), ": ",
                        result.status().message()));
+    }
+    // A child's or person's cases that were let through, when the outline
+    // did not name the cases itself.
+    if (access.cases_returned().empty()) {
+      for (const std::string& c : visible_cases) access.add_cases_returned(c);
     }
     // Every read that got this far is recorded, answered or not; nothing is
     // sent before its record is durable.

@@ -1,6 +1,7 @@
 #include "services/integrity_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "eventstore/stored_event.h"
 #include "eventstore/stream_ids.h"
 #include "services/grpc_status.h"
@@ -105,32 +106,45 @@ grpc::ServerUnaryReactor* IntegrityService::GetInclusionProof(
             return;
           }
           const std::string& stream = recorded.event().stream_id();
+          // The caller is told only that they may not prove this position:
+          // whose event it is, and why not, go to the audit alone (and
+          // another tenant's stream id not even there).
           std::string refusal;
           if (eventstore::TenantOfStream(stream) != call->principal.tenant) {
-            // Says nothing of the event beyond what was asked.
-            refusal =
-                absl::StrCat("the event at position ", request->position(),
-                             " is not in your tenant");
-          } else if (eventstore::IsAccessAuditStream(stream)) {
-            if (call->principal.role != casetrail::v1::ROLE_AUDITOR) {
-              refusal = "only auditors may prove access audit events";
+            refusal = "the event is another tenant's";
+          } else if (eventstore::IsReservedStream(stream)) {
+            if (call->principal.role != casetrail::v1::ROLE_AUDITOR ||
+                !security_->policy()->HasTenantWideScope(call->principal,
+                                                         absl::Now())) {
+              refusal =
+                  "only auditors with a grant of all cases may prove access "
+                  "audit events";
             }
           } else {
             access.set_case_id(stream);
             absl::StatusOr<security::CaseDecision> decision =
                 security_->DecideCase(*call, stream);
             if (!decision.ok()) {
-              reactor->Finish(ToGrpcStatus(decision.status()));
+              reactor->Finish(ToGrpcStatus(absl::Status(
+                  decision.status().code(),
+                  absl::StrCat("position ", request->position(),
+                               " cannot be proved now; retry shortly"))));
               return;
             }
             if (!decision->allowed) refusal = std::move(decision->refusal);
             AddFlags(decision->flags, &access);
           }
           if (!refusal.empty()) {
-            security_->Refuse(*call, std::move(access), std::move(refusal),
-                              [reactor](absl::Status s) {
-                                reactor->Finish(ToGrpcStatus(s));
-                              });
+            security_->Refuse(
+                *call, std::move(access), std::move(refusal),
+                [reactor, position = request->position()](absl::Status s) {
+                  reactor->Finish(ToGrpcStatus(
+                      absl::IsPermissionDenied(s)
+                          ? absl::PermissionDeniedError(
+                                absl::StrCat("position ", position,
+                                             " is not one you may prove"))
+                          : s));
+                });
             return;
           }
           access.set_items_returned(1);

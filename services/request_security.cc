@@ -189,26 +189,66 @@ absl::StatusOr<security::CaseDecision> RequestSecurity::DecideCase(
   if (!facts.ok()) return facts.status();
   decision = policy_->DecideCase(call.principal, case_id, *facts,
                                  call.break_glass_reason, absl::Now());
-  // Allocation comes from the read model, which follows the log a batch
-  // behind: before refusing, let it catch up with what was appended before
-  // this call (up to 2 s), so a case just allocated is not refused for lag.
-  if (!decision.allowed && runner_ != nullptr) {
-    const uint64_t head = store_->LogSize();
-    if (runner_->checkpoint() < head &&
-        runner_->WaitFor(head, absl::Seconds(2))) {
-      facts = FactsOf(case_id);
-      if (!facts.ok()) return facts.status();
-      decision = policy_->DecideCase(call.principal, case_id, *facts,
-                                     call.break_glass_reason, absl::Now());
-    }
+  // Upstream systems see their tenant's cases whatever the read model says.
+  if (call.principal.role == casetrail::v1::ROLE_UPSTREAM_SYSTEM) {
+    return decision;
+  }
+  // Who may see a case comes from the read model, which follows the log a
+  // batch behind (and is empty while it is rebuilt). A case it does not hold
+  // yet, or a refusal, is decided again once it has folded the case's last
+  // event (waiting up to 2 s), so a case allocated just before is not
+  // refused for lag. A case in the log whose facts are still unknown is not
+  // shown to anyone: its restriction is not known either.
+  if (decision.allowed && facts->known) return decision;
+  absl::StatusOr<std::optional<uint64_t>> last = LastPositionOf(case_id);
+  if (!last.ok()) return last.status();
+  if (!last->has_value()) return decision;  // not in the log: nothing to show
+  if (runner_ != nullptr && runner_->checkpoint() <= **last) {
+    runner_->WaitFor(**last + 1, absl::Seconds(2));
+    facts = FactsOf(case_id);
+    if (!facts.ok()) return facts.status();
+    decision = policy_->DecideCase(call.principal, case_id, *facts,
+                                   call.break_glass_reason, absl::Now());
+  }
+  if (!facts->known) {
+    return absl::UnavailableError(absl::StrCat(
+        "who may see case '", case_id,
+        "' is not known yet: the read model has not folded it (it may be "
+        "rebuilding); retry shortly"));
   }
   return decision;
+}
+
+absl::StatusOr<std::optional<uint64_t>> RequestSecurity::LastPositionOf(
+    const std::string& case_id) const {
+  eventstore::StreamRead read;
+  read.stream_id = case_id;
+  read.backwards = true;
+  read.limit = 1;
+  absl::StatusOr<eventstore::StreamSlice> slice = store_->ReadStream(read);
+  if (!slice.ok()) return slice.status();
+  if (slice->events.empty()) return std::nullopt;
+  casetrail::v1::RecordedEvent last;
+  if (!last.ParseFromString(slice->events[0])) {
+    return absl::DataLossError("a stored event could not be decoded");
+  }
+  return last.position();
 }
 
 absl::Status RequestSecurity::CheckWrite(const CallSecurity& call,
                                          absl::string_view stream_id) const {
   if (!call.enabled) return absl::OkStatus();
-  return policy_->CheckTenant(call.principal, stream_id);
+  if (absl::Status tenant = policy_->CheckTenant(call.principal, stream_id);
+      !tenant.ok()) {
+    return tenant;
+  }
+  if (eventstore::IsReservedStream(stream_id)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "stream_id '", stream_id,
+        "': names beginning with '_' after the tenant are the server's (the "
+        "access audit is \"<tenant>/_access\")"));
+  }
+  return absl::OkStatus();
 }
 
 void RequestSecurity::Prepare(AccessRecorded& access) const {

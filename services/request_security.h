@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,12 +72,15 @@ class RequestSecurity {
   absl::StatusOr<security::CaseAccessFacts> FactsOf(
       const std::string& case_id) const;
   // The policy's answer for reading `case_id`, which may be of any tenant.
-  // A refusal is decided again once the read model has caught up with the
-  // log as it stood at the call (waiting up to 2 s), so a case allocated
-  // just before is not refused for lag. Errors: the read model's.
+  // A refusal, or a case the read model does not hold, is decided again once
+  // the read model has folded the case's last event (waiting up to 2 s), so
+  // a case allocated just before is not refused for lag. Errors: UNAVAILABLE
+  // for a case in the log whose access facts are still unknown (fail
+  // closed: its restriction is unknown too); the read model's.
   absl::StatusOr<security::CaseDecision> DecideCase(
       const CallSecurity& call, const std::string& case_id) const;
-  // Writes stay in the caller's tenant. PERMISSION_DENIED otherwise.
+  // Writes stay in the caller's tenant (PERMISSION_DENIED) and out of the
+  // server's "<tenant>/_..." streams (INVALID_ARGUMENT).
   absl::Status CheckWrite(const CallSecurity& call,
                           absl::string_view stream_id) const;
 
@@ -98,6 +102,9 @@ class RequestSecurity {
  private:
   absl::StatusOr<security::Principal> Authenticate(
       const grpc::CallbackServerContext& context) const;
+  // The position of the stream's last event, or nullopt if it has none.
+  absl::StatusOr<std::optional<uint64_t>> LastPositionOf(
+      const std::string& case_id) const;
   void Prepare(casetrail::v1::AccessRecorded& access) const;
 
   const security::SecurityPolicy* const policy_;

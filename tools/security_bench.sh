@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# What security costs (issue 6): the same build of casetraild with security off (plaintext on
-# loopback, no --security_config) and on (the same, plus tools/dev-security.sh's configuration:
-# bearer tokens verified, the role x RPC matrix, case scope from the read model, and an access
-# event appended and synced for every read), run in turn so that both see the same noise. Each
-# round starts a fresh data directory and measures:
+# What security costs (issue 6): the same build of casetraild in three modes, run in turn so that
+# all see the same noise:
+#   off  security off (plaintext on loopback, no --security_config), clients send no credentials;
+#   hdr  security off, but clients send the same tokens, purposes and tenant-prefixed stream ids as
+#        in "on" (what carrying credentials costs the clients and gRPC, the server ignoring them);
+#   on   tools/dev-security.sh's configuration: bearer tokens verified (once per token), the role x
+#        RPC matrix, case scope from the read model, and an access event appended and synced for
+#        every read.
+# Each round starts a fresh data directory and measures:
 #   unary64, stream64, batch100x16  appends/s (casetrail-bench, as tools/ab_append.sh);
 #   read1000 p50/p99    ReadCaseStream of a 1,000-event stream, one client (casetrail-bench);
 #   read16 reads/s      the same read from 16 clients at once;
@@ -30,6 +34,8 @@ run() {  # mode round
   local flags=(--plaintext_loopback) writer=() reader=() query=()
   if [[ $mode == on ]]; then
     flags+=(--security_config="$work/security/security.textproto")
+  fi
+  if [[ $mode != off ]]; then
     writer=(--token_file="$tokens/northshire-upstream_system.jwt"
             --purpose=system-reconciliation --stream_prefix=northshire/)
     query=(--token_file="$tokens/northshire-service_manager.jwt" --purpose=supervision
@@ -58,13 +64,14 @@ run() {  # mode round
 
 for round in $(seq 1 "$rounds"); do
   run off "$round"
+  run hdr "$round"
   run on "$round"
 done
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 col() { awk -v n="$1" '{print $n}'; }
 # Fields after "MODE round N:": unary64 V stream64 V batch100x16 V read1000 P50 P99 read16 V
 # chron1000 P50 P99 chron100 P50 P99
-for mode in off on; do
+for mode in off hdr on; do
   rows=$(grep "^$mode " "$work/results")
   printf '%s median: unary64 %s  stream64 %s  batch100x16 %s  read1000 p50 %s p99 %s  read16 %s  chron1000 p50 %s p99 %s  chron100 p50 %s p99 %s\n' \
     "$mode" "$(col 5 <<<"$rows" | median)" "$(col 7 <<<"$rows" | median)" "$(col 9 <<<"$rows" | median)" \

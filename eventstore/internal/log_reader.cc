@@ -24,8 +24,8 @@ bool MatchesFilter(const casetrail::v1::RecordedEvent& recorded,
       !absl::StartsWith(e.stream_id(), filter.stream_prefix)) {
     return false;
   }
-  if (!filter.exclude_stream.empty() &&
-      e.stream_id() == filter.exclude_stream) {
+  if (!filter.exclude_stream_prefix.empty() &&
+      absl::StartsWith(e.stream_id(), filter.exclude_stream_prefix)) {
     return false;
   }
   if (filter.event_types.empty()) return true;

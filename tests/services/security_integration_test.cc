@@ -428,7 +428,7 @@ class SecurityTest : public ::testing::Test {
       const std::string& principal, const std::string& tenant = "northshire") {
     Caller auditor = tenant == "northshire"
                          ? Auditor()
-                         : As(v1::ROLE_AUDITOR, "sv-ig", "IG", tenant);
+                         : As(v1::ROLE_AUDITOR, "sv-ig-officer", "IG", tenant);
     auditor.purpose = "audit";
     v1::ListAccessRequest request;
     request.set_principal_id(principal);
@@ -598,7 +598,7 @@ TEST_F(SecurityTest, AnotherTenantIsRefusedOnEveryMethodAndLearnsNothing) {
                 {v1::ROLE_SOCIAL_WORKER, "sv-sw"},
                 {v1::ROLE_SERVICE_MANAGER, "sv-sm"},
                 {v1::ROLE_PANEL_CHAIR, "sv-chair"},
-                {v1::ROLE_AUDITOR, "sv-ig"}};
+                {v1::ROLE_AUDITOR, "sv-ig-officer"}};
   int refused = 0;
   for (const Who& who : people) {
     Caller caller = As(who.role, who.subject, kTeam, "southvale");
@@ -868,6 +868,38 @@ TEST_F(SecurityTest, WhoLookedAtThisChildsRecordWhenAndWhy) {
       client_->Call("casetrail.v1.LogIntegrity/GetInclusionProof", Auditor(),
                     "", "", response.entries(0).position());
   EXPECT_TRUE(proof.ok()) << proof.error_message();
+}
+
+TEST_F(SecurityTest, TheAuditIsTheServersAndOnlyWholeTenantAuditorsReadIt) {
+  v1::ListAccessRequest all;
+  all.set_limit(1000);
+  v1::ListAccessResponse before;
+  ASSERT_TRUE(client_->ListAccess(Auditor(), all, &before).ok());
+  // No one appends to the server's streams, not even an upstream system.
+  grpc::Status forged =
+      client_->Append(Upstream(), Client::OpaqueAppend("northshire/_access"));
+  EXPECT_EQ(forged.error_code(), StatusCode::INVALID_ARGUMENT)
+      << forged.error_message();
+  // A reviewer's grant of one case does not open the whole tenant's audit,
+  // nor a proof of an access event.
+  Caller reviewer = As(v1::ROLE_REVIEWER, kReviewer, "Reviews");
+  reviewer.purpose = "practice-review";
+  v1::ListAccessResponse listed;
+  EXPECT_EQ(client_->ListAccess(reviewer, all, &listed).error_code(),
+            StatusCode::PERMISSION_DENIED);
+  const uint64_t access_position =
+      before.entries(before.entries_size() - 1).position();
+  const grpc::Status proof =
+      client_->Call("casetrail.v1.LogIntegrity/GetInclusionProof", reviewer, "",
+                    "", access_position);
+  EXPECT_EQ(proof.error_code(), StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(proof.error_message(), absl::StrCat("position ", access_position,
+                                                " is not one you may prove"));
+  // The audit grew by the first listing and the reviewer's two refusals;
+  // nothing else reached it.
+  v1::ListAccessResponse after;
+  ASSERT_TRUE(client_->ListAccess(Auditor(), all, &after).ok());
+  EXPECT_EQ(after.entries_size(), before.entries_size() + 3);
 }
 
 TEST_F(SecurityTest, StartRefusesABadSecurityConfig) {
