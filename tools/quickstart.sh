@@ -2,7 +2,8 @@
 # Quick start, command 1: installs what is missing, builds, starts casetraild on 127.0.0.1:50051
 # with its data in .casetrail/data under the checkout, loads the fictional demo case, and writes
 # the log's verifier key to .casetrail/log.vkey. The server speaks plaintext on loopback
-# (--plaintext_loopback), which is for development only; a deployment serves TLS (README.md).
+# (--plaintext_loopback) with security off (no --security_config), which is for development only;
+# a deployment serves TLS with security on (README.md, docs/security.md).
 # Runs in the foreground; Ctrl-C stops the server cleanly. Re-running keeps the data (the demo
 # append is idempotent).
 set -euo pipefail
@@ -37,8 +38,10 @@ fi
   sed -E 's/.*"verifier_key": "([^"]*)".*/\1/' >"$(dirname "$data")/log.vkey"
 cat <<MSG
 
-casetraild is serving plaintext on loopback at $listen (data in $data). This demo has no TLS:
-it is for development only; a deployment serves TLS (README.md). In another terminal, try:
+casetraild is serving plaintext on loopback at $listen (data in $data). This demo has no TLS
+and security off (no authentication, tenants or access audit): it is for development only; a
+deployment serves TLS with --security_config (README.md "Security", docs/security.md, which also
+runs this demo with security on). In another terminal, try:
   ./build/tools/casetrail read case-NS-0001
   ./build/tools/casetrail chronology case-NS-0001
   ./build/tools/casetrail state case-NS-0001 --on=2026-05-01

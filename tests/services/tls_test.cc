@@ -79,6 +79,7 @@ constexpr char kIssuer[] = "https://idp.northshire.test";
 // The security configuration the TLS servers run with (idp.pub beside it).
 constexpr char kSecurityConfig[] = R"(
 tenants { id: "northshire" name: "Northshire County Council" }
+tenants { id: "southvale" name: "Southvale Borough Council" }
 token_issuers {
   issuer: "https://idp.northshire.test" audience: "casetrail"
   keys { public_key_file: "idp.pub" } tenants: "northshire"
@@ -91,8 +92,28 @@ rpc_permissions {
   method: "casetrail.v1.CaseLog/GetLogInfo"
   roles: [ROLE_UPSTREAM_SYSTEM, ROLE_SOCIAL_WORKER]
 }
+rpc_permissions {
+  method: "casetrail.v1.CaseLog/AppendEvents" roles: [ROLE_UPSTREAM_SYSTEM]
+}
 purposes: "direct-work"
 )";
+
+// One opaque event for `stream`.
+v1::AppendEventsRequest OneEvent(const std::string& stream,
+                                 const std::string& event_id) {
+  v1::AppendEventsRequest request;
+  request.set_stream_id(stream);
+  request.mutable_expected_version()->set_kind(v1::ExpectedVersion::KIND_ANY);
+  v1::CaseEvent* e = request.add_events();
+  e->set_event_id(event_id);
+  e->set_event_type("CaseNoteRecorded");
+  e->mutable_occurred_at()->mutable_time()->set_seconds(1772000000);
+  e->mutable_occurred_at()->set_precision(v1::TIME_PRECISION_EXACT);
+  e->mutable_recorded_by()->set_user_id("mosaic-import");
+  e->mutable_opaque()->set_content_type("application/json");
+  e->mutable_opaque()->set_data("{}");
+  return request;
+}
 
 // GetLogInfo, with "authorization: Bearer `token`" if `token` is not empty.
 grpc::Status GetLogInfo(const std::shared_ptr<grpc::Channel>& channel,
@@ -264,6 +285,37 @@ TEST_F(TlsTest, MtlsAcceptsTrustedCertificatesAndClientsWithoutOne) {
   EXPECT_TRUE(with_token.ok()) << Show(with_token);
   grpc::Status health = HealthCheck(no_cert);
   EXPECT_TRUE(health.ok()) << Show(health);
+}
+
+// The client certificate is the upstream system's whole credential: it
+// appends to its own authority's cases, and to no other's.
+TEST_F(TlsTest, MtlsSystemAppendsToItsOwnTenantOnly) {
+  std::unique_ptr<ServerProcess> server = StartTlsServer(/*mtls=*/true);
+  ASSERT_NE(server, nullptr);
+  auto system =
+      v1::CaseLog::NewStub(TlsChannel(server->address(), TrustedCertClient()));
+  auto append = [&](const std::string& stream, const std::string& id) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+    v1::AppendEventsResponse response;
+    return system->AppendEvents(&context, OneEvent(stream, id), &response);
+  };
+  grpc::Status own = append("northshire/case-1", "tls-own-1");
+  EXPECT_TRUE(own.ok()) << Show(own);
+  grpc::Status other = append("southvale/case-1", "tls-other-1");
+  EXPECT_EQ(other.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << Show(other);
+  // Without a certificate, and without a token, nothing is appended.
+  auto anonymous =
+      v1::CaseLog::NewStub(TlsChannel(server->address(), TrustingClient()));
+  grpc::ClientContext context;
+  v1::AppendEventsResponse response;
+  EXPECT_EQ(
+      anonymous
+          ->AppendEvents(&context, OneEvent("northshire/case-1", "tls-anon-1"),
+                         &response)
+          .error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(TlsTest, MtlsRefusesAnUntrustedClientCertificate) {
