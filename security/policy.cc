@@ -16,6 +16,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "security/file_text.h"
 
 namespace casetrail::security {
 namespace {
@@ -35,15 +36,6 @@ bool IsValidTenantId(absl::string_view id) {
 absl::string_view WithoutLeadingSlash(absl::string_view method) {
   absl::ConsumePrefix(&method, "/");
   return method;
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 std::string Directory(const std::string& path) {
@@ -103,7 +95,8 @@ const std::vector<std::string>& GovernedMethods() {
 
 absl::StatusOr<std::unique_ptr<SecurityPolicy>> SecurityPolicy::FromFile(
     const std::string& path) {
-  absl::StatusOr<std::string> text = ReadFile(path);
+  absl::StatusOr<std::string> text =
+      ReadNonEmptyFile(path, "security configuration file");
   if (!text.ok()) return text.status();
   v1::SecurityConfig config;
   google::protobuf::TextFormat::Parser parser;
@@ -177,7 +170,8 @@ absl::StatusOr<std::unique_ptr<SecurityPolicy>> SecurityPolicy::FromConfig(
       const std::string file = absl::StartsWith(k.public_key_file(), "/")
                                    ? k.public_key_file()
                                    : key_dir + "/" + k.public_key_file();
-      absl::StatusOr<std::string> pem = ReadFile(file);
+      absl::StatusOr<std::string> pem =
+          ReadNonEmptyFile(file, "public key file");
       if (!pem.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat(where, ": ", pem.status().message()));

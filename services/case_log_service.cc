@@ -103,6 +103,27 @@ void OutlineLogRead(const std::vector<std::string>& stored,
   }
 }
 
+// Records `access`, then answers with `status` and, if OK, `out` as the
+// response: no data leaves before its access event is durable, and none if
+// the event could not be written.
+void RecordThenRespond(RequestSecurity& security, const CallSecurity& call,
+                       AccessRecorded access, grpc::ServerUnaryReactor* reactor,
+                       grpc::Status status, std::shared_ptr<std::string> out,
+                       grpc::ByteBuffer* response_bytes) {
+  security.Record(call, std::move(access),
+                  [reactor, response_bytes, out = std::move(out),
+                   status = std::move(status)](absl::Status recorded) {
+                    if (!recorded.ok()) {
+                      reactor->Finish(ToGrpcStatus(recorded));
+                      return;
+                    }
+                    if (status.ok()) {
+                      SetResponse(std::move(*out), response_bytes);
+                    }
+                    reactor->Finish(status);
+                  });
+}
+
 eventstore::LogFilter ToFilter(
     const google::protobuf::RepeatedPtrField<std::string>& event_types,
     const std::string& stream_prefix) {
@@ -375,17 +396,9 @@ grpc::ServerUnaryReactor* CaseLogService::ReadCaseStream(
         } else {
           access.set_response_summary(std::string(slice.status().message()));
         }
-        grpc::Status status = ToGrpcStatus(slice.status());
-        security_->Record(
-            *call, std::move(access),
-            [reactor, response_bytes, out, status](absl::Status recorded) {
-              if (!recorded.ok()) {
-                reactor->Finish(ToGrpcStatus(recorded));
-                return;
-              }
-              if (status.ok()) SetResponse(std::move(*out), response_bytes);
-              reactor->Finish(status);
-            });
+        RecordThenRespond(*security_, *call, std::move(access), reactor,
+                          ToGrpcStatus(slice.status()), std::move(out),
+                          response_bytes);
       });
   return reactor;
 }
@@ -470,17 +483,9 @@ grpc::ServerUnaryReactor* CaseLogService::ReadLog(
         } else {
           access.set_response_summary(std::string(slice.status().message()));
         }
-        grpc::Status status = ToGrpcStatus(slice.status());
-        security_->Record(
-            *call, std::move(access),
-            [reactor, response_bytes, out, status](absl::Status recorded) {
-              if (!recorded.ok()) {
-                reactor->Finish(ToGrpcStatus(recorded));
-                return;
-              }
-              if (status.ok()) SetResponse(std::move(*out), response_bytes);
-              reactor->Finish(status);
-            });
+        RecordThenRespond(*security_, *call, std::move(access), reactor,
+                          ToGrpcStatus(slice.status()), std::move(out),
+                          response_bytes);
       });
   return reactor;
 }

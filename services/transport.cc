@@ -22,6 +22,7 @@
 #include "absl/strings/str_format.h"
 #include "eventstore/status_macros.h"
 #include "grpc/grpc_security_constants.h"
+#include "security/file_text.h"
 
 namespace casetrail::services {
 namespace {
@@ -62,29 +63,6 @@ bool IsLoopbackIpv6(absl::string_view host) {
   }
   if (IN6_IS_ADDR_LOOPBACK(&address)) return true;
   return IN6_IS_ADDR_V4MAPPED(&address) && address.s6_addr[12] == 127;
-}
-
-// The whole of the file at `path`. `what` names the file in errors, e.g.
-// "TLS certificate file".
-absl::StatusOr<std::string> ReadPemFile(const std::string& path,
-                                        absl::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cannot read ", what, " ", path, ": ", std::strerror(errno)));
-  }
-  std::stringstream contents;
-  contents << in.rdbuf();
-  if (in.bad()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot read ", what, " ", path));
-  }
-  std::string text = contents.str();
-  if (absl::StripAsciiWhitespace(text).empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " ", path, " is empty"));
-  }
-  return text;
 }
 
 // A private key in a file anyone else on the machine can read is a key that
@@ -217,14 +195,15 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
         "each other; give one or the other");
   }
 
-  ASSIGN_OR_RETURN(const std::string cert_pem,
-                   ReadPemFile(tls.cert_file, "TLS certificate file"));
+  ASSIGN_OR_RETURN(
+      const std::string cert_pem,
+      security::ReadNonEmptyFile(tls.cert_file, "TLS certificate file"));
   ASSIGN_OR_RETURN(
       const std::vector<X509Ptr> certs,
       ParseCertificates(cert_pem, tls.cert_file, "TLS certificate file"));
   RETURN_IF_ERROR(CheckKeyFileMode(tls.key_file));
   ASSIGN_OR_RETURN(const std::string key_pem,
-                   ReadPemFile(tls.key_file, "TLS key file"));
+                   security::ReadNonEmptyFile(tls.key_file, "TLS key file"));
   RETURN_IF_ERROR(
       CheckKeyMatchesCertificate(key_pem, tls, certs.front().get()));
 
@@ -232,8 +211,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
       GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
   ssl.pem_key_cert_pairs.push_back({key_pem, cert_pem});
   if (!tls.client_ca_file.empty()) {
-    ASSIGN_OR_RETURN(const std::string ca_pem,
-                     ReadPemFile(tls.client_ca_file, "TLS client CA file"));
+    ASSIGN_OR_RETURN(
+        const std::string ca_pem,
+        security::ReadNonEmptyFile(tls.client_ca_file, "TLS client CA file"));
     RETURN_IF_ERROR(
         ParseCertificates(ca_pem, tls.client_ca_file, "TLS client CA file")
             .status());

@@ -16,34 +16,12 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/client_interceptor.h"
+#include "security/file_text.h"
 
 namespace casetrail::tools {
 namespace {
 
 using Metadata = std::vector<std::pair<std::string, std::string>>;
-
-// The whole of `path`; INVALID_ARGUMENT naming `what` and the file if it
-// cannot be read or holds nothing but whitespace.
-absl::StatusOr<std::string> ReadNonEmptyFile(const std::string& path,
-                                             absl::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cannot read ", what, " ", path, ": ", std::strerror(errno)));
-  }
-  std::stringstream contents;
-  contents << in.rdbuf();
-  if (in.bad()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot read ", what, " ", path));
-  }
-  std::string text = contents.str();
-  if (absl::StripAsciiWhitespace(text).empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " ", path, " is empty"));
-  }
-  return text;
-}
 
 // gRPC sends an ASCII metadata value as an HTTP/2 header value, which only
 // printable ASCII may be; anything else would fail every call.
@@ -119,15 +97,15 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeCredentials(
   }
   grpc::SslCredentialsOptions ssl;
   absl::StatusOr<std::string> roots =
-      ReadNonEmptyFile(options.tls_ca_file, "TLS CA file");
+      security::ReadNonEmptyFile(options.tls_ca_file, "TLS CA file");
   if (!roots.ok()) return roots.status();
   ssl.pem_root_certs = *std::move(roots);
   if (has_cert) {
-    absl::StatusOr<std::string> cert =
-        ReadNonEmptyFile(options.tls_cert_file, "TLS certificate file");
+    absl::StatusOr<std::string> cert = security::ReadNonEmptyFile(
+        options.tls_cert_file, "TLS certificate file");
     if (!cert.ok()) return cert.status();
     absl::StatusOr<std::string> key =
-        ReadNonEmptyFile(options.tls_key_file, "TLS key file");
+        security::ReadNonEmptyFile(options.tls_key_file, "TLS key file");
     if (!key.ok()) return key.status();
     ssl.pem_cert_chain = *std::move(cert);
     ssl.pem_private_key = *std::move(key);
@@ -143,7 +121,8 @@ absl::StatusOr<std::string> ReadBearerToken(const std::string& token_file) {
     return std::string(absl::StripAsciiWhitespace(
         from_environment == nullptr ? "" : from_environment));
   }
-  absl::StatusOr<std::string> text = ReadNonEmptyFile(token_file, "token file");
+  absl::StatusOr<std::string> text =
+      security::ReadNonEmptyFile(token_file, "token file");
   if (!text.ok()) return text.status();
   return std::string(absl::StripAsciiWhitespace(*text));
 }
