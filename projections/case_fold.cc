@@ -25,7 +25,7 @@ namespace v1 = ::casetrail::v1;
 
 // Raised whenever the fold's output for the same events changes; part of the
 // read model's fingerprint, so a new build rebuilds an old read model.
-constexpr absl::string_view kFoldVersion = "casetrail-fold-7";
+constexpr absl::string_view kFoldVersion = "casetrail-fold-8";
 // A chronology entry recorded more than this many working days after the day
 // it occurred carries the late-recording badge (the visit-recording timescale
 // of rule 6, applied to every entry).
@@ -88,6 +88,8 @@ class Folder {
   v1::PreventEpisode* Episode(const std::string& prevent_referral_id,
                               const std::string& channel_case_id, bool create);
   v1::PreventEpisode* OpenEpisode();
+  // Records (or lifts, at level NONE) the restriction of each target event.
+  void RestrictEvents(const v1::RecordRestrictionChanged& changed);
   void Derive();
   void MakeEntry(v1::ChronologyEntry* entry) const;
   bool IsAmendment() const;
@@ -822,6 +824,8 @@ void Folder::Payload() {
             changed.permitted_user_ids();
         *state_.mutable_restriction_permitted_roles() =
             changed.permitted_roles();
+      } else {
+        RestrictEvents(changed);
       }
       break;
     }
@@ -952,6 +956,28 @@ void Folder::TriggerDeadlines(const google::protobuf::Message& payload) {
 
 // The stage, the legal basis lines: derived from the rest of the state after
 // every event.
+void Folder::RestrictEvents(const v1::RecordRestrictionChanged& changed) {
+  const bool lifted = changed.new_level() != v1::RESTRICTION_LEVEL_RESTRICTED &&
+                      changed.new_level() != v1::RESTRICTION_LEVEL_SEALED;
+  auto* restrictions = state_.mutable_event_restrictions();
+  for (const std::string& event_id : changed.target_event_ids()) {
+    auto it = std::find_if(restrictions->begin(), restrictions->end(),
+                           [&](const v1::EventRestriction& r) {
+                             return r.event_id() == event_id;
+                           });
+    if (lifted) {
+      if (it != restrictions->end()) restrictions->erase(it);
+      continue;
+    }
+    v1::EventRestriction* r =
+        it != restrictions->end() ? &*it : restrictions->Add();
+    r->set_event_id(event_id);
+    r->set_level(changed.new_level());
+    *r->mutable_permitted_user_ids() = changed.permitted_user_ids();
+    *r->mutable_permitted_roles() = changed.permitted_roles();
+  }
+}
+
 void Folder::Derive() {
   bool looked_after = false, cp = false, cin = false;
   state_.clear_legal_basis();

@@ -151,10 +151,11 @@ absl::Status QueryEngine::AwaitPosition(uint64_t min_position) const {
   // A runner that stopped on an error no longer follows the log: its read
   // model would answer "as known now" with what it knew when it stopped.
   if (absl::Status failed = runner_->last_error(); !failed.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("the read model stopped following the log at position ",
-                     runner_->checkpoint(), ": ", failed.message(),
-                     "; ask as known at a time, or restart casetraild"));
+    return absl::UnavailableError(absl::StrCat(
+        "the read model stopped following the log at position ",
+        runner_->checkpoint(), ": ",
+        redact_runner_errors_ ? "see casetraild's log" : failed.message(),
+        "; ask as known at a time, or restart casetraild"));
   }
   if (min_position == 0 || runner_->checkpoint() >= min_position) {
     return absl::OkStatus();
@@ -226,7 +227,8 @@ absl::StatusOr<QueryEngine::Loaded> QueryEngine::Load(
 }
 
 absl::StatusOr<v1::GetChronologyResponse> QueryEngine::Chronology(
-    const v1::GetChronologyRequest& request, const CaseFilter& visible) const {
+    const v1::GetChronologyRequest& request, const CaseFilter& visible,
+    const absl::flat_hash_set<std::string>* hidden) const {
   if (!Check(request).empty()) {
     return absl::InvalidArgumentError("malformed chronology request");
   }
@@ -256,6 +258,7 @@ absl::StatusOr<v1::GetChronologyResponse> QueryEngine::Chronology(
         request.has_as_known_at());
   }
   ChronologyFilter filter;
+  filter.hidden_events = hidden;
   filter.child_id = request.child_id();
   filter.agency = request.agency();
   filter.significant_only = request.significant_only();
@@ -449,7 +452,9 @@ absl::StatusOr<v1::GetProjectionStatusResponse> QueryEngine::Status(
   response.set_fingerprint(config_.Fingerprint());
   response.set_events_applied(runner_->events_applied());
   if (!runner_->last_error().ok()) {
-    response.set_error(std::string(runner_->last_error().message()));
+    response.set_error(redact_runner_errors_
+                           ? "stopped on an error; see casetraild's log"
+                           : std::string(runner_->last_error().message()));
   }
   response.set_rebuilds(runner_->rebuilds());
   if (request.digest()) {

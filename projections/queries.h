@@ -67,9 +67,11 @@ class QueryEngine {
   // they did not exist.
   using CaseFilter = std::function<bool(const std::string& case_id)>;
 
+  // Entries of `hidden` events (may be null) are left out and not counted.
   absl::StatusOr<casetrail::v1::GetChronologyResponse> Chronology(
       const casetrail::v1::GetChronologyRequest& request,
-      const CaseFilter& visible = nullptr) const;
+      const CaseFilter& visible = nullptr,
+      const absl::flat_hash_set<std::string>* hidden = nullptr) const;
   absl::StatusOr<casetrail::v1::GetCaseStateResponse> CaseState(
       const casetrail::v1::GetCaseStateRequest& request) const;
   absl::StatusOr<casetrail::v1::GetChannelPanelPackResponse> ChannelPanelPack(
@@ -83,12 +85,20 @@ class QueryEngine {
       const casetrail::v1::GetProjectionStatusRequest& request) const;
   absl::StatusOr<casetrail::v1::RebuildProjectionsResponse> Rebuild();
 
+  // With tenants (docs/security.md), the runner's error text may name another
+  // tenant's case: say only that the read model stopped, and where. The text
+  // stays in casetraild's log.
+  void set_redact_runner_errors(bool redact) { redact_runner_errors_ = redact; }
+
+  // OK once the read model has folded every event below `min_position` (0:
+  // at once); UNAVAILABLE, saying how far behind it is, after a short wait.
+  absl::Status AwaitPosition(uint64_t min_position) const;
+
  private:
   struct Loaded {
     std::vector<CaseSnapshot> cases;
     casetrail::v1::Provenance provenance;
   };
-  absl::Status AwaitPosition(uint64_t min_position) const;
   // The snapshots of `case_ids` now (read model) or as known at `known_at`.
   absl::StatusOr<Loaded> Load(const std::vector<std::string>& case_ids,
                               const google::protobuf::Timestamp* known_at,
@@ -103,6 +113,7 @@ class QueryEngine {
   ProjectionRunner* const runner_;
   const FoldConfig& config_;
   absl::Duration wait_ = absl::Seconds(2);
+  bool redact_runner_errors_ = false;
 };
 
 }  // namespace casetrail::projections

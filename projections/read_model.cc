@@ -183,6 +183,7 @@ casetrail::v1::CaseAccessFacts AccessFactsOf(
   *facts.mutable_permitted_user_ids() = s.restriction_permitted_user_ids();
   *facts.mutable_permitted_roles() = s.restriction_permitted_roles();
   facts.set_prevent_or_channel(!s.prevent_episodes().empty());
+  *facts.mutable_event_restrictions() = s.event_restrictions();
   return facts;
 }
 

@@ -1,5 +1,6 @@
 #include "projections/runner.h"
 
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -398,9 +399,14 @@ class ProjectionRunner::Impl {
 
   // Records the first failure; the thread, WaitFor, CatchUp and Rebuild see
   // it and stop.
+  // The first failure is also written to stderr (casetraild's log), where
+  // an operator finds it when queries say only that the runner stopped.
   void Fail(absl::Status status) {
     absl::MutexLock l(&mu_);
-    if (last_error_.ok()) last_error_ = std::move(status);
+    if (!last_error_.ok()) return;
+    std::fprintf(stderr, "casetraild: the projection runner stopped: %s\n",
+                 status.ToString().c_str());
+    last_error_ = std::move(status);
   }
 
   EventStore* const store_;

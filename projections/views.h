@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/time/civil_time.h"
 #include "casetrail/v1/case_queries.pb.h"
 #include "casetrail/v1/projections.pb.h"
@@ -28,6 +29,9 @@ struct ChronologyFilter {
   // Only entries recorded by this agency. Empty: multi-agency.
   std::string agency;
   bool significant_only = false;
+  // Events the reader may not see (docs/security.md): their entries are
+  // left out, and not counted. Not owned; may be null.
+  const absl::flat_hash_set<std::string>* hidden_events = nullptr;
 };
 
 // The chronology of one or more cases: entries filtered, sorted by occurred

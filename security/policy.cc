@@ -288,6 +288,7 @@ absl::StatusOr<Principal> SecurityPolicy::AuthenticateToken(
   principal.team = claims->team;
   principal.tenant = claims->tenant;
   principal.token_id = claims->token_id;
+  principal.expires_at = claims->expires_at;
   if (principal.role == v1::ROLE_UNSPECIFIED) {
     return absl::UnauthenticatedError(
         absl::StrCat("bearer token role '", claims->role,
@@ -484,6 +485,26 @@ CaseDecision SecurityPolicy::DecideCase(const Principal& principal,
     decision.flags.push_back(v1::ACCESS_FLAG_RESTRICTED_RECORD);
   }
   decision.allowed = true;
+  // Single restricted events: the same rule as a restricted case, event by
+  // event; break-glass does not open them either.
+  bool sees_restricted_event = false;
+  for (const v1::EventRestriction& r : facts.event_restrictions) {
+    const bool named_here =
+        std::find(r.permitted_user_ids().begin(), r.permitted_user_ids().end(),
+                  principal.id) != r.permitted_user_ids().end() ||
+        std::find(r.permitted_roles().begin(), r.permitted_roles().end(),
+                  principal.role) != r.permitted_roles().end();
+    const bool team_here =
+        r.level() == v1::RESTRICTION_LEVEL_RESTRICTED && allocated;
+    if (named_here || team_here) {
+      sees_restricted_event = true;
+    } else {
+      decision.hidden_events.insert(r.event_id());
+    }
+  }
+  if (sees_restricted_event && !restricted) {
+    decision.flags.push_back(v1::ACCESS_FLAG_RESTRICTED_RECORD);
+  }
   // ACCESS_FLAG_NO_ALLOCATION: neither allocated nor named by a grant.
   if (!allocated && !granted) {
     decision.flags.insert(decision.flags.begin(),

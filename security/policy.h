@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "casetrail/v1/access.pb.h"
 #include "casetrail/v1/case_events.pb.h"
+#include "casetrail/v1/projections.pb.h"
 #include "casetrail/v1/security_config.pb.h"
 #include "security/jwt.h"
 
@@ -44,6 +45,9 @@ struct Principal {
   std::string tenant;
   // The token's jti, if any.
   std::string token_id;
+  // When the credential stops being valid: the token's exp (a certificate's
+  // validity is the TLS handshake's business).
+  absl::Time expires_at = absl::InfiniteFuture();
 };
 
 // What the read model knows about who may see a case.
@@ -59,6 +63,8 @@ struct CaseAccessFacts {
   std::vector<casetrail::v1::Role> permitted_roles;
   // The case has had a Prevent referral or a Channel episode.
   bool prevent_or_channel = false;
+  // Restrictions on single events of the case.
+  std::vector<casetrail::v1::EventRestriction> event_restrictions;
 };
 
 // The answer for one case.
@@ -67,6 +73,9 @@ struct CaseDecision {
   // The PERMISSION_DENIED message when refused.
   std::string refusal;
   std::vector<casetrail::v1::AccessFlag> flags;
+  // Events of the case the principal may not see although the case is open
+  // to them (event restrictions not naming them): left out of every answer.
+  absl::flat_hash_set<std::string> hidden_events;
 };
 
 // "social_worker" <-> ROLE_SOCIAL_WORKER. nullopt-like ROLE_UNSPECIFIED for an

@@ -103,6 +103,28 @@ void OutlineLogRead(const std::vector<std::string>& stored,
   }
 }
 
+// Removes from `stored` the events whose id is in `hidden`; returns how many.
+absl::StatusOr<size_t> DropHidden(
+    const absl::flat_hash_set<std::string>& hidden,
+    std::vector<std::string>* stored) {
+  size_t dropped = 0;
+  std::vector<std::string> kept;
+  kept.reserve(stored->size());
+  for (std::string& bytes : *stored) {
+    RecordedEvent event;
+    if (!event.ParseFromString(bytes)) {
+      return absl::DataLossError("a stored event could not be decoded");
+    }
+    if (hidden.contains(event.event().event_id())) {
+      ++dropped;
+    } else {
+      kept.push_back(std::move(bytes));
+    }
+  }
+  *stored = std::move(kept);
+  return dropped;
+}
+
 // Records `access`, then answers with `status` and, if OK, `out` as the
 // response: no data leaves before its access event is durable, and none if
 // the event could not be written.
@@ -141,11 +163,15 @@ eventstore::LogFilter ToFilter(
 class SubscribeReactor final
     : public grpc::ServerWriteReactor<casetrail::v1::SubscribeResponse> {
  public:
+  // The subscription ends with UNAUTHENTICATED at its first step after
+  // `expires_at` (the subscriber's token's exp).
   SubscribeReactor(CaseLogService* service, uint64_t from_position,
-                   eventstore::LogFilter filter)
+                   eventstore::LogFilter filter,
+                   absl::Time expires_at = absl::InfiniteFuture())
       : service_(service),
         next_position_(from_position),
-        filter_(std::move(filter)) {}
+        filter_(std::move(filter)),
+        expires_at_(expires_at) {}
 
   void Start() { Step(); }
 
@@ -223,6 +249,11 @@ class SubscribeReactor final
       status = grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
       return Action::kFinish;
     }
+    if (absl::Now() >= expires_at_) {
+      status = grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                            "the subscriber's credential expired");
+      return Action::kFinish;
+    }
     if (service_->stopping_.load() || service_->store_->closing()) {
       status =
           grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down");
@@ -260,6 +291,7 @@ class SubscribeReactor final
   absl::Mutex mu_;
   uint64_t next_position_ ABSL_GUARDED_BY(mu_);
   const eventstore::LogFilter filter_;
+  const absl::Time expires_at_;
   casetrail::v1::SubscribeResponse response_;
   bool sent_caught_up_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
@@ -317,6 +349,10 @@ CaseLogService::AppendEventsStream(grpc::CallbackServerContext* context) {
       store_, limits_,
       [security = security_, call = *std::move(call)](
           const casetrail::v1::AppendEventsRequest& request) {
+        if (absl::Now() >= call.principal.expires_at) {
+          return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                              "the stream's credential expired");
+        }
         return ToGrpcStatus(security->CheckWrite(call, request.stream_id()));
       });
 }
@@ -379,6 +415,18 @@ grpc::ServerUnaryReactor* CaseLogService::ReadCaseStream(
         read.limit = ReadLimit(request->limit());
         absl::StatusOr<eventstore::StreamSlice> slice =
             store_->ReadStream(read);
+        // Events restricted away from this reader are left out (the stream
+        // version still says how many there are).
+        size_t withheld = 0;
+        if (slice.ok() && !decision->hidden_events.empty()) {
+          absl::StatusOr<size_t> dropped =
+              DropHidden(decision->hidden_events, &slice->events);
+          if (dropped.ok()) {
+            withheld = *dropped;
+          } else {
+            slice = dropped.status();
+          }
+        }
         AccessRecorded access = std::move(asked);
         AddFlags(decision->flags, &access);
         auto out = std::make_shared<std::string>();
@@ -390,9 +438,12 @@ grpc::ServerUnaryReactor* CaseLogService::ReadCaseStream(
           if (!slice->events.empty()) {
             access.add_cases_returned(request->stream_id());
           }
-          access.set_response_summary(absl::StrCat(slice->events.size(),
-                                                   " events; stream version ",
-                                                   slice->stream_version));
+          access.set_response_summary(absl::StrCat(
+              slice->events.size(), " events; stream version ",
+              slice->stream_version,
+              withheld == 0 ? ""
+                            : absl::StrCat("; ", withheld,
+                                           " restricted events withheld")));
         } else {
           access.set_response_summary(std::string(slice.status().message()));
         }
@@ -527,7 +578,8 @@ CaseLogService::Subscribe(grpc::CallbackServerContext* context,
     return refused;
   }
   auto* reactor =
-      new SubscribeReactor(this, request->from_position(), *std::move(filter));
+      new SubscribeReactor(this, request->from_position(), *std::move(filter),
+                           call->principal.expires_at);
   reactor->Start();
   return reactor;
 }

@@ -1,10 +1,12 @@
 #include "services/case_queries_service.h"
 
+#include <algorithm>
 #include <set>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -136,6 +138,62 @@ void Outline(const casetrail::v1::ReconstructDecisionResponse& r,
       r.later_corrections_size(), " later corrections"));
 }
 
+// The event a request is about, if it names one (a decision to reconstruct).
+const std::string* TargetEvent(const casetrail::v1::GetChronologyRequest&) {
+  return nullptr;
+}
+const std::string* TargetEvent(const casetrail::v1::GetCaseStateRequest&) {
+  return nullptr;
+}
+const std::string* TargetEvent(
+    const casetrail::v1::GetChannelPanelPackRequest&) {
+  return nullptr;
+}
+const std::string* TargetEvent(
+    const casetrail::v1::ReconstructDecisionRequest& r) {
+  return &r.event_id();
+}
+
+// The position a request asks the read model to have reached (0: none).
+template <typename Request>
+uint64_t MinPosition(const Request& r) {
+  return r.min_position();
+}
+uint64_t MinPosition(const casetrail::v1::ReconstructDecisionRequest&) {
+  return 0;
+}
+
+// Leaves out of an answer what `hidden` events the reader may not see
+// (single-event restrictions). Chronologies are filtered by the engine; case
+// state is derived data and keeps what the events contributed
+// (docs/security.md).
+template <typename T, typename Id>
+void Drop(google::protobuf::RepeatedPtrField<T>* items,
+          const absl::flat_hash_set<std::string>& hidden, Id id) {
+  items->erase(
+      std::remove_if(items->begin(), items->end(),
+                     [&](const T& item) { return hidden.contains(id(item)); }),
+      items->end());
+}
+void Withhold(casetrail::v1::GetChronologyResponse*,
+              const absl::flat_hash_set<std::string>&) {}
+void Withhold(casetrail::v1::GetCaseStateResponse*,
+              const absl::flat_hash_set<std::string>&) {}
+void Withhold(casetrail::v1::GetChannelPanelPackResponse* r,
+              const absl::flat_hash_set<std::string>& hidden) {
+  Drop(r->mutable_pack()->mutable_chronology_extract(), hidden,
+       [](const auto& e) { return e.event_id(); });
+}
+void Withhold(casetrail::v1::ReconstructDecisionResponse* r,
+              const absl::flat_hash_set<std::string>& hidden) {
+  Drop(r->mutable_chronology_at_basis(), hidden,
+       [](const auto& e) { return e.event_id(); });
+  Drop(r->mutable_relied_on(), hidden,
+       [](const auto& e) { return e.event().event_id(); });
+  Drop(r->mutable_later_corrections(), hidden,
+       [](const auto& a) { return a.event_id(); });
+}
+
 }  // namespace
 
 template <typename Request, typename Response, typename Answer>
@@ -168,6 +226,18 @@ grpc::ServerUnaryReactor* CaseQueriesService::Respond(
     absl::Status scope_error;
     std::vector<casetrail::v1::AccessFlag> flags;
     std::vector<std::string> visible_cases;
+    absl::flat_hash_set<std::string> hidden;
+    // Who may see what is decided from the read model: with min_position,
+    // as of that position, so that a restriction or allocation the caller
+    // has just appended already applies.
+    if (call->enabled) {
+      if (absl::Status caught_up =
+              engine_->AwaitPosition(MinPosition(*request));
+          !caught_up.ok()) {
+        reactor->Finish(ToGrpcStatus(caught_up));
+        return;
+      }
+    }
     if (!access.case_id().empty()) {
       absl::StatusOr<security::CaseDecision> decision =
           security_->DecideCase(*call, access.case_id());
@@ -175,12 +245,21 @@ grpc::ServerUnaryReactor* CaseQueriesService::Respond(
         reactor->Finish(ToGrpcStatus(decision.status()));
         return;
       }
+      const std::string* target = TargetEvent(*request);
+      if (decision->allowed && target != nullptr &&
+          decision->hidden_events.contains(*target)) {
+        decision->allowed = false;
+        decision->refusal =
+            absl::StrCat("event '", *target, "' of case '", access.case_id(),
+                         "' is restricted to the people and roles named");
+      }
       if (!decision->allowed) {
         reactor->Finish(ToGrpcStatus(security_->Refuse(
             *call, std::move(access), std::move(decision->refusal))));
         return;
       }
       flags = decision->flags;
+      hidden = std::move(decision->hidden_events);
     }
     projections::QueryEngine::CaseFilter visible;
     if (call->enabled && access.case_id().empty()) {
@@ -194,12 +273,15 @@ grpc::ServerUnaryReactor* CaseQueriesService::Respond(
         if (!decision->allowed) return false;
         flags.insert(flags.end(), decision->flags.begin(),
                      decision->flags.end());
+        hidden.insert(decision->hidden_events.begin(),
+                      decision->hidden_events.end());
         visible_cases.push_back(case_id);
         return true;
       };
     }
-    absl::StatusOr<Response> result = answer(*request, visible);
+    absl::StatusOr<Response> result = answer(*request, visible, &hidden);
     if (!scope_error.ok()) result = scope_error;
+    if (result.ok() && !hidden.empty()) Withhold(&*result, hidden);
     AddFlags(flags, &access);
     if (result.ok()) {
       Outline(*result, &access);
@@ -234,19 +316,21 @@ grpc::ServerUnaryReactor* CaseQueriesService::GetChronology(
     grpc::CallbackServerContext* context,
     const casetrail::v1::GetChronologyRequest* request,
     casetrail::v1::GetChronologyResponse* response) {
-  return Respond(context, "/casetrail.v1.CaseQueries/GetChronology", request,
-                 response, [this](const auto& r, const auto& visible) {
-                   return engine_->Chronology(r, visible);
-                 });
+  return Respond(
+      context, "/casetrail.v1.CaseQueries/GetChronology", request, response,
+      [this](const auto& r, const auto& visible, const auto* hidden) {
+        return engine_->Chronology(r, visible, hidden);
+      });
 }
 
 grpc::ServerUnaryReactor* CaseQueriesService::GetCaseState(
     grpc::CallbackServerContext* context,
     const casetrail::v1::GetCaseStateRequest* request,
     casetrail::v1::GetCaseStateResponse* response) {
-  return Respond(
-      context, "/casetrail.v1.CaseQueries/GetCaseState", request, response,
-      [this](const auto& r, const auto&) { return engine_->CaseState(r); });
+  return Respond(context, "/casetrail.v1.CaseQueries/GetCaseState", request,
+                 response, [this](const auto& r, const auto&, const auto*) {
+                   return engine_->CaseState(r);
+                 });
 }
 
 grpc::ServerUnaryReactor* CaseQueriesService::GetChannelPanelPack(
@@ -254,7 +338,8 @@ grpc::ServerUnaryReactor* CaseQueriesService::GetChannelPanelPack(
     const casetrail::v1::GetChannelPanelPackRequest* request,
     casetrail::v1::GetChannelPanelPackResponse* response) {
   return Respond(context, "/casetrail.v1.CaseQueries/GetChannelPanelPack",
-                 request, response, [this](const auto& r, const auto& visible) {
+                 request, response,
+                 [this](const auto& r, const auto& visible, const auto*) {
                    return engine_->ChannelPanelPack(r, visible);
                  });
 }
@@ -264,7 +349,8 @@ grpc::ServerUnaryReactor* CaseQueriesService::ReconstructDecision(
     const casetrail::v1::ReconstructDecisionRequest* request,
     casetrail::v1::ReconstructDecisionResponse* response) {
   return Respond(context, "/casetrail.v1.CaseQueries/ReconstructDecision",
-                 request, response, [this](const auto& r, const auto&) {
+                 request, response,
+                 [this](const auto& r, const auto&, const auto*) {
                    return engine_->ReconstructDecision(r);
                  });
 }

@@ -131,7 +131,12 @@ grpc::ServerUnaryReactor* IntegrityService::GetInclusionProof(
                                " cannot be proved now; retry shortly"))));
               return;
             }
-            if (!decision->allowed) refusal = std::move(decision->refusal);
+            if (!decision->allowed) {
+              refusal = std::move(decision->refusal);
+            } else if (decision->hidden_events.contains(
+                           recorded.event().event_id())) {
+              refusal = "the event is restricted to the people and roles named";
+            }
             AddFlags(decision->flags, &access);
           }
           if (!refusal.empty()) {

@@ -162,6 +162,8 @@ absl::StatusOr<security::CaseAccessFacts> RequestSecurity::FactsOf(
     facts.permitted_roles.push_back(static_cast<casetrail::v1::Role>(role));
   }
   facts.prevent_or_channel = stored.prevent_or_channel();
+  facts.event_restrictions.assign(stored.event_restrictions().begin(),
+                                  stored.event_restrictions().end());
   return facts;
 }
 

@@ -78,6 +78,7 @@ absl::StatusOr<std::unique_ptr<CasetrailServer>> CasetrailServer::Start(
   server->query_engine_ = std::make_unique<projections::QueryEngine>(
       server->store_.get(), server->read_model_.get(), server->runner_.get(),
       server->fold_config_);
+  server->query_engine_->set_redact_runner_errors(server->policy_ != nullptr);
   server->security_ = std::make_unique<RequestSecurity>(
       server->policy_.get(), server->store_.get(), server->read_model_.get(),
       server->runner_.get());

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -482,6 +484,43 @@ TEST(CaseFoldTest, AllocationVisitsAndRestriction) {
   EXPECT_EQ(state.event_count(), 8u);
   EXPECT_EQ(state.next_position(), 8u);
   EXPECT_EQ(state.case_id(), "case-misc");
+}
+
+TEST(CaseFoldTest, EventRestrictionsAreKeptPerEventAndLifted) {
+  Story s("case-seal", {"child-a"});
+  s.Add("v1", CivilDay(2026, 1, 12),
+        Visit(v1::VISIT_TYPE_ASSESSMENT, {Seen("child-a", true, true, true)}));
+  s.Add("v2", CivilDay(2026, 1, 20),
+        Visit(v1::VISIT_TYPE_ASSESSMENT, {Seen("child-a", true, true, true)}));
+  s.Add("seal", CivilDay(2026, 2, 1),
+        Restrict(v1::RESTRICTION_LEVEL_NONE, v1::RESTRICTION_LEVEL_SEALED,
+                 {"tm-grace"}, {"v1", "v2"}));
+  // A later change of v2 replaces its restriction; v1 keeps its own.
+  s.Add("narrow", CivilDay(2026, 2, 2),
+        Restrict(v1::RESTRICTION_LEVEL_SEALED, v1::RESTRICTION_LEVEL_RESTRICTED,
+                 {"sw-beth"}, {"v2"}));
+  auto restrictions = [](const v1::CaseState& state) {
+    std::vector<std::string> lines;
+    for (const v1::EventRestriction& r : state.event_restrictions()) {
+      lines.push_back(absl::StrCat(r.event_id(), " ",
+                                   v1::RestrictionLevel_Name(r.level()), " ",
+                                   absl::StrJoin(r.permitted_user_ids(), ",")));
+    }
+    return lines;
+  };
+  EXPECT_THAT(restrictions(s.Fold().model.state()),
+              ElementsAre("v1 RESTRICTION_LEVEL_SEALED tm-grace",
+                          "v2 RESTRICTION_LEVEL_RESTRICTED sw-beth"));
+  EXPECT_EQ(s.Fold().model.state().restriction(),
+            v1::RESTRICTION_LEVEL_UNSPECIFIED);
+  EXPECT_THAT(restrictions(s.FoldBefore("seal").model.state()), IsEmpty());
+
+  // Lifting (level NONE) removes the event's restriction.
+  s.Add("lift", CivilDay(2026, 3, 1),
+        Restrict(v1::RESTRICTION_LEVEL_SEALED, v1::RESTRICTION_LEVEL_NONE, {},
+                 {"v1"}));
+  EXPECT_THAT(restrictions(s.Fold().model.state()),
+              ElementsAre("v2 RESTRICTION_LEVEL_RESTRICTED sw-beth"));
 }
 
 // ---------------------------------------------------------------------------

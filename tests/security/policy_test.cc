@@ -39,6 +39,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
+using ::testing::UnorderedElementsAre;
 
 // 2026-01-01T00:00:00Z.
 const absl::Time kNow = absl::FromUnixSeconds(1767225600);
@@ -807,6 +808,46 @@ TEST_F(DecideCaseTest, SocialWorkerAllocatedByTeam) {
   const CaseDecision d =
       Decide(social_worker_, "northshire/case-1", Allocated("cp-north", ""));
   EXPECT_TRUE(d.allowed) << d.refusal;
+  EXPECT_THAT(d.flags, IsEmpty());
+}
+
+TEST_F(DecideCaseTest, RestrictedEventsAreHiddenFromThoseTheyDoNotName) {
+  CaseAccessFacts facts = Allocated("cp-north", "ns-sw-1");
+  v1::EventRestriction sealed;
+  sealed.set_event_id("e-sealed");
+  sealed.set_level(v1::RESTRICTION_LEVEL_SEALED);
+  sealed.add_permitted_roles(v1::ROLE_TEAM_MANAGER);
+  facts.event_restrictions.push_back(sealed);
+  v1::EventRestriction restricted;
+  restricted.set_event_id("e-restricted");
+  restricted.set_level(v1::RESTRICTION_LEVEL_RESTRICTED);
+  restricted.add_permitted_user_ids("ns-hos-1");
+  facts.event_restrictions.push_back(restricted);
+
+  // The allocated worker: RESTRICTED lets the team in, SEALED does not.
+  CaseDecision d = Decide(social_worker_, "northshire/case-1", facts);
+  ASSERT_TRUE(d.allowed) << d.refusal;
+  EXPECT_THAT(d.hidden_events, UnorderedElementsAre("e-sealed"));
+  EXPECT_THAT(d.flags, ElementsAre(v1::ACCESS_FLAG_RESTRICTED_RECORD));
+  // The role named sees the sealed one.
+  d = Decide(team_manager_, "northshire/case-1", facts);
+  ASSERT_TRUE(d.allowed) << d.refusal;
+  EXPECT_THAT(d.hidden_events, IsEmpty());
+  // The person named sees the restricted one, not the sealed one.
+  d = Decide(service_manager_, "northshire/case-1", facts);
+  ASSERT_TRUE(d.allowed) << d.refusal;
+  EXPECT_THAT(d.hidden_events, UnorderedElementsAre("e-sealed"));
+  // Break-glass opens the case, not its restricted events.
+  const Principal other_worker =
+      Person("ns-sw-7", v1::ROLE_SOCIAL_WORKER, "cp-east");
+  d = Decide(other_worker, "northshire/case-1", facts, kReason);
+  ASSERT_TRUE(d.allowed) << d.refusal;
+  EXPECT_THAT(d.hidden_events,
+              UnorderedElementsAre("e-sealed", "e-restricted"));
+  // No event restrictions: nothing hidden, no flag.
+  d = Decide(social_worker_, "northshire/case-1",
+             Allocated("cp-north", "ns-sw-1"));
+  EXPECT_THAT(d.hidden_events, IsEmpty());
   EXPECT_THAT(d.flags, IsEmpty());
 }
 

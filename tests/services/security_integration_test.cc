@@ -902,6 +902,128 @@ TEST_F(SecurityTest, TheAuditIsTheServersAndOnlyWholeTenantAuditorsReadIt) {
   EXPECT_EQ(after.entries_size(), before.entries_size() + 3);
 }
 
+TEST_F(SecurityTest, ASubscriptionEndsWhenItsTokenExpires) {
+  security::TokenClaims claims;
+  claims.issuer = kNorthIssuer;
+  claims.subject = "mosaic-northshire";
+  claims.role = "upstream_system";
+  claims.tenant = "northshire";
+  claims.audience = {"casetrail"};
+  claims.issued_at = absl::Now() - absl::Seconds(1);
+  claims.expires_at = absl::Now() + absl::Seconds(2);
+  absl::StatusOr<std::string> token =
+      security::SignJwt(claims, north_.private_key_pem, "northshire-1");
+  ASSERT_TRUE(token.ok());
+  Caller subscriber;
+  subscriber.token = *token;
+  subscriber.purpose = "system-reconciliation";
+  auto stub = v1::CaseLog::NewStub(grpc::CreateChannel(
+      server_->address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  client_->Prepare(context, subscriber);
+  v1::SubscribeRequest request;
+  request.set_from_position(last_position_ + 1);
+  auto reader = stub->Subscribe(&context, request);
+  v1::SubscribeResponse response;
+  ASSERT_TRUE(reader->Read(&response));  // caught up
+  absl::SleepFor(absl::Seconds(3));
+  // The next event wakes the subscription, which now ends instead of
+  // delivering it.
+  ASSERT_TRUE(
+      client_->Append(Upstream(), Client::OpaqueAppend("northshire/case-late"))
+          .ok());
+  int delivered = 0;
+  while (reader->Read(&response)) delivered += response.events_size();
+  const grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), StatusCode::UNAUTHENTICATED)
+      << status.error_message();
+  EXPECT_EQ(delivered, 0);
+}
+
+// RecordRestrictionChanged naming target events restricts those events only:
+// the case stays open, and the events vanish from what others see.
+TEST_F(SecurityTest, ARestrictedEventIsLeftOutForThoseItDoesNotName) {
+  constexpr char kRestricted[] = "demo-ns0001-005";  // a referral decision
+  absl::StatusOr<std::vector<v1::AppendEventsRequest>> restriction =
+      tools::ParseAppendRequests(absl::StrCat(R"({"stream_id": ")", kCase,
+                                              R"(", "events": [
+      {"event_id": "restrict-005", "event_type": "RecordRestrictionChanged",
+       "occurred_at": {"time": "2026-03-20T10:00:00Z", "precision": "EXACT"},
+       "recorded_by": {"user_id": "ns-hm", "role": "Head of Service"},
+       "source": {"system": "test", "provenance": "PROVENANCE_FIRST_HAND"},
+       "jurisdiction": "JURISDICTION_ENGLAND",
+       "record_restriction_changed": {
+         "decision": {"decided_by": {"id": "ns-hm", "name": "H M",
+                                     "role": "Head of Service",
+                                     "authority_level": "AUTHORITY_LEVEL_HEAD_OF_SERVICE"},
+                      "rationale": "Names a family member who is at risk."},
+         "target_event_ids": [")",
+                                              kRestricted, R"("],
+         "previous_level": "RESTRICTION_LEVEL_NONE",
+         "new_level": "RESTRICTION_LEVEL_SEALED",
+         "permitted_roles": ["ROLE_TEAM_MANAGER"]}}]})"));
+  ASSERT_TRUE(restriction.ok()) << restriction.status();
+  v1::AppendEventsResponse appended;
+  ASSERT_TRUE(client_->Append(Upstream(), (*restriction)[0], &appended).ok());
+  const uint64_t after = appended.events(0).position() + 1;
+
+  const Caller worker = As(v1::ROLE_SOCIAL_WORKER, "ns-lwilliams");
+  const Caller manager = As(v1::ROLE_TEAM_MANAGER, "ns-mbrennan");
+  v1::GetChronologyRequest request;
+  request.set_case_id(kCase);
+  request.set_page_size(1000);
+  request.set_min_position(after);
+  v1::GetChronologyResponse worker_view, manager_view;
+  ASSERT_TRUE(client_->Chronology(worker, request, &worker_view).ok());
+  ASSERT_TRUE(client_->Chronology(manager, request, &manager_view).ok());
+  auto has = [&](const v1::GetChronologyResponse& r) {
+    for (const auto& e : r.entries()) {
+      if (e.event_id() == kRestricted) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has(manager_view));
+  EXPECT_FALSE(has(worker_view));
+  EXPECT_EQ(worker_view.total_entries() + 1, manager_view.total_entries());
+
+  // The stream read leaves it out too; the event itself is still in the log.
+  v1::ReadCaseStreamResponse worker_stream, source_stream;
+  ASSERT_TRUE(client_->ReadStream(worker, kCase, &worker_stream).ok());
+  ASSERT_TRUE(client_->ReadStream(Upstream(), kCase, &source_stream).ok());
+  EXPECT_EQ(worker_stream.events_size() + 1, source_stream.events_size());
+  uint64_t restricted_position = 0;
+  for (const auto& e : source_stream.events()) {
+    if (e.event().event_id() == kRestricted) restricted_position = e.position();
+    EXPECT_TRUE(e.event().event_id() == kRestricted ||
+                std::any_of(worker_stream.events().begin(),
+                            worker_stream.events().end(), [&](const auto& w) {
+                              return w.event().event_id() ==
+                                     e.event().event_id();
+                            }));
+  }
+  ASSERT_GT(restricted_position, 0u);
+
+  // A reviewer with a grant of the case can neither reconstruct the
+  // restricted decision nor prove the event.
+  Caller reviewer = As(v1::ROLE_REVIEWER, kReviewer, "Reviews");
+  reviewer.purpose = "practice-review";
+  EXPECT_EQ(client_
+                ->Call("casetrail.v1.CaseQueries/ReconstructDecision", reviewer,
+                       kCase, "", 0)
+                .error_code(),
+            StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(client_
+                ->Call("casetrail.v1.LogIntegrity/GetInclusionProof", reviewer,
+                       "", "", restricted_position)
+                .error_code(),
+            StatusCode::PERMISSION_DENIED);
+  // The team manager the restriction names reconstructs it.
+  EXPECT_TRUE(client_
+                  ->Call("casetrail.v1.CaseQueries/ReconstructDecision",
+                         manager, kCase, "", 0)
+                  .ok());
+}
+
 TEST_F(SecurityTest, StartRefusesABadSecurityConfig) {
   ServerProcess::Options options;
   options.data_dir = dir_.Sub("data2");
