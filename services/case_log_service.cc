@@ -4,6 +4,7 @@
 #include <memory>
 #include <set>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -457,7 +458,7 @@ grpc::ServerUnaryReactor* CaseLogService::ReadCaseStream(
 absl::StatusOr<eventstore::LogFilter> CaseLogService::ScopeLogRead(
     const CallSecurity& call,
     const google::protobuf::RepeatedPtrField<std::string>& event_types,
-    const std::string& stream_prefix) const {
+    const std::string& stream_prefix, bool subscription) const {
   eventstore::LogFilter filter = ToFilter(event_types, stream_prefix);
   if (!call.enabled) return filter;
   if (!security_->policy()->HasTenantWideScope(call.principal, absl::Now())) {
@@ -473,11 +474,63 @@ absl::StatusOr<eventstore::LogFilter> CaseLogService::ScopeLogRead(
         "stream prefix '", filter.stream_prefix,
         "' is outside your tenant (stream ids begin \"", tenant_prefix, "\")"));
   }
+  const std::string audit_prefix = call.principal.tenant + "/_";
+  if (subscription &&
+      call.principal.role != casetrail::v1::ROLE_UPSTREAM_SYSTEM &&
+      !absl::StartsWith(filter.stream_prefix, audit_prefix)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "people may subscribe only to the access audit (stream prefix \"",
+        call.principal.tenant,
+        "/_access\"): a subscription delivers case events before the read "
+        "model knows who may see them; read cases with ReadLog"));
+  }
   // The access audit is for auditors.
   if (call.principal.role != casetrail::v1::ROLE_AUDITOR) {
     filter.exclude_stream_prefix = call.principal.tenant + "/_";
   }
   return filter;
+}
+
+absl::StatusOr<size_t> CaseLogService::WithholdFromLogRead(
+    const CallSecurity& call, std::vector<std::string>* stored,
+    AccessRecorded* access) const {
+  if (!call.enabled ||
+      call.principal.role == casetrail::v1::ROLE_UPSTREAM_SYSTEM) {
+    return 0;
+  }
+  // One decision per case in the slice.
+  absl::flat_hash_map<std::string, security::CaseDecision> decisions;
+  std::vector<std::string> kept;
+  kept.reserve(stored->size());
+  size_t dropped = 0;
+  for (std::string& bytes : *stored) {
+    RecordedEvent event;
+    if (!event.ParseFromString(bytes)) {
+      return absl::DataLossError("a stored event could not be decoded");
+    }
+    const std::string& stream = event.event().stream_id();
+    // The access audit, for auditors (ScopeLogRead keeps it from others).
+    if (eventstore::IsReservedStream(stream)) {
+      kept.push_back(std::move(bytes));
+      continue;
+    }
+    auto it = decisions.find(stream);
+    if (it == decisions.end()) {
+      absl::StatusOr<security::CaseDecision> decision =
+          security_->DecideCase(call, stream);
+      if (!decision.ok()) return decision.status();
+      if (decision->allowed) AddFlags(decision->flags, access);
+      it = decisions.emplace(stream, *std::move(decision)).first;
+    }
+    if (it->second.allowed &&
+        !it->second.hidden_events.contains(event.event().event_id())) {
+      kept.push_back(std::move(bytes));
+    } else {
+      ++dropped;
+    }
+  }
+  *stored = std::move(kept);
+  return dropped;
 }
 
 grpc::ServerUnaryReactor* CaseLogService::ReadLog(
@@ -507,8 +560,9 @@ grpc::ServerUnaryReactor* CaseLogService::ReadLog(
           reactor->Finish(ToGrpcStatus(call.status()));
           return;
         }
-        absl::StatusOr<eventstore::LogFilter> filter = ScopeLogRead(
-            *call, request->event_types(), request->stream_prefix());
+        absl::StatusOr<eventstore::LogFilter> filter =
+            ScopeLogRead(*call, request->event_types(),
+                         request->stream_prefix(), /*subscription=*/false);
         if (!filter.ok()) {
           security_->Refuse(
               *call, std::move(asked), std::string(filter.status().message()),
@@ -521,6 +575,16 @@ grpc::ServerUnaryReactor* CaseLogService::ReadLog(
         read.filter = *std::move(filter);
         absl::StatusOr<eventstore::LogSlice> slice = store_->ReadLog(read);
         AccessRecorded access = std::move(asked);
+        size_t withheld = 0;
+        if (slice.ok()) {
+          absl::StatusOr<size_t> dropped =
+              WithholdFromLogRead(*call, &slice->events, &access);
+          if (dropped.ok()) {
+            withheld = *dropped;
+          } else {
+            slice = dropped.status();
+          }
+        }
         auto out = std::make_shared<std::string>();
         if (slice.ok()) {
           // ReadLogResponse: events = 1, next_position = 2, log_size = 3.
@@ -528,9 +592,12 @@ grpc::ServerUnaryReactor* CaseLogService::ReadLog(
           eventstore::AppendVarintField(2, slice->next_position, out.get());
           eventstore::AppendVarintField(3, slice->log_size, out.get());
           if (call->enabled) OutlineLogRead(slice->events, &access);
-          access.set_response_summary(absl::StrCat(slice->events.size(),
-                                                   " events below position ",
-                                                   slice->next_position));
+          access.set_response_summary(absl::StrCat(
+              slice->events.size(), " events below position ",
+              slice->next_position,
+              withheld == 0 ? ""
+                            : absl::StrCat("; ", withheld,
+                                           " restricted events withheld")));
         } else {
           access.set_response_summary(std::string(slice.status().message()));
         }
@@ -557,7 +624,7 @@ CaseLogService::Subscribe(grpc::CallbackServerContext* context,
       *context, "/casetrail.v1.CaseLog/Subscribe", /*read=*/true, asked);
   absl::StatusOr<eventstore::LogFilter> filter =
       call.ok() ? ScopeLogRead(*call, request->event_types(),
-                               request->stream_prefix())
+                               request->stream_prefix(), /*subscription=*/true)
                 : call.status();
   absl::Status status = filter.status();
   if (call.ok() && !filter.ok()) {

@@ -66,11 +66,23 @@ class CaseLogService final : public CaseLogServiceBase {
   // The filter of a log read or subscription by `call`: with security on,
   // only for a tenant-wide scope, narrowed to the caller's tenant, and
   // without the access audit unless the caller is an auditor.
-  // PERMISSION_DENIED otherwise.
+  // PERMISSION_DENIED otherwise. A person (not an upstream system) may
+  // subscribe only to the access audit: a subscription delivers events as
+  // they are appended, before the read model knows who may see them.
   absl::StatusOr<eventstore::LogFilter> ScopeLogRead(
       const CallSecurity& call,
       const google::protobuf::RepeatedPtrField<std::string>& event_types,
-      const std::string& stream_prefix) const;
+      const std::string& stream_prefix, bool subscription) const;
+
+  // For a person reading the log, leaves out of `stored` (RecordedEvent
+  // bytes) the events of cases they could not read one by one (restricted or
+  // sealed records not naming them) and single events restricted away from
+  // them, adds the flags of the cases kept to `access`, and returns how many
+  // events were left out. Upstream systems, the source of the record, keep
+  // everything.
+  absl::StatusOr<size_t> WithholdFromLogRead(
+      const CallSecurity& call, std::vector<std::string>* stored,
+      casetrail::v1::AccessRecorded* access) const;
 
   eventstore::EventStore* const store_;
   const AppendLimits limits_;

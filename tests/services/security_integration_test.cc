@@ -62,6 +62,8 @@ constexpr char kIgOfficer[] = "ns-ig-officer";
 
 struct Caller {
   std::string token;
+  // People may subscribe only to the access audit; systems to everything.
+  bool system = false;
   std::string purpose = "direct-work";
   std::string break_glass;
 };
@@ -175,7 +177,8 @@ class Client {
       }
       if (name == "Subscribe") {
         v1::SubscribeRequest request;
-        request.set_stream_prefix(TenantOf(target) + "/");
+        request.set_stream_prefix(TenantOf(target) +
+                                  (c.system ? "/" : "/_access"));
         auto reader = log_->Subscribe(&context, request);
         v1::SubscribeResponse response;
         if (reader->Read(&response)) {
@@ -345,6 +348,7 @@ class SecurityTest : public ::testing::Test {
             const std::string& tenant = "northshire") {
     Caller c;
     c.token = Token(role, subject, team, tenant);
+    c.system = role == v1::ROLE_UPSTREAM_SYSTEM;
     c.purpose = role == v1::ROLE_UPSTREAM_SYSTEM ? "system-reconciliation"
                                                  : "direct-work";
     return c;
@@ -1022,6 +1026,77 @@ TEST_F(SecurityTest, ARestrictedEventIsLeftOutForThoseItDoesNotName) {
                   ->Call("casetrail.v1.CaseQueries/ReconstructDecision",
                          manager, kCase, "", 0)
                   .ok());
+}
+
+// A person with a scope of the whole tenant reads the log without the
+// restricted records they could not read case by case; only systems
+// subscribe to case events.
+TEST_F(SecurityTest, LogReadsByPeopleLeaveOutRestrictedRecords) {
+  auto read_log = [&](const Caller& caller, v1::ReadLogResponse* response) {
+    grpc::ClientContext context;
+    client_->Prepare(context, caller);
+    v1::ReadLogRequest request;
+    request.set_stream_prefix("northshire/");
+    request.set_limit(1000);
+    auto stub = v1::CaseLog::NewStub(grpc::CreateChannel(
+        server_->address(), grpc::InsecureChannelCredentials()));
+    return stub->ReadLog(&context, request, response);
+  };
+  auto case_events = [](const v1::ReadLogResponse& r) {
+    std::vector<std::string> ids;
+    for (const auto& e : r.events()) {
+      if (!absl::StartsWith(e.event().stream_id(), "northshire/_")) {
+        ids.push_back(e.event().event_id());
+      }
+    }
+    return ids;
+  };
+  v1::ReadLogResponse source, audited;
+  ASSERT_TRUE(read_log(Upstream(), &source).ok());
+  ASSERT_TRUE(read_log(Auditor(), &audited).ok());
+  std::vector<std::string> expected;
+  for (const std::string& id : case_events(source)) {
+    if (!absl::StartsWith(id, "sealed-")) expected.push_back(id);
+  }
+  ASSERT_LT(expected.size(), case_events(source).size());
+  EXPECT_EQ(case_events(audited), expected);
+  // The auditor's access event says what was left out.
+  const std::vector<v1::AccessEntry> reads = AccessOf(kIgOfficer);
+  ASSERT_FALSE(reads.empty());
+  const v1::AccessRecorded* log_read = nullptr;
+  for (const v1::AccessEntry& e : reads) {
+    if (e.access().method() == "/casetrail.v1.CaseLog/ReadLog") {
+      log_read = &e.access();
+    }
+  }
+  ASSERT_NE(log_read, nullptr);
+  EXPECT_TRUE(absl::StrContains(log_read->response_summary(),
+                                "2 restricted events withheld"))
+      << log_read->response_summary();
+
+  // Subscribing to case events is for systems; the access audit is open to
+  // an auditor.
+  auto subscribe = [&](const std::string& prefix) {
+    grpc::ClientContext context;
+    client_->Prepare(context, Auditor());
+    v1::SubscribeRequest request;
+    request.set_stream_prefix(prefix);
+    auto stub = v1::CaseLog::NewStub(grpc::CreateChannel(
+        server_->address(), grpc::InsecureChannelCredentials()));
+    auto reader = stub->Subscribe(&context, request);
+    v1::SubscribeResponse response;
+    if (reader->Read(&response)) {
+      context.TryCancel();
+      reader->Finish();
+      return grpc::Status::OK;
+    }
+    return reader->Finish();
+  };
+  const grpc::Status cases = subscribe("northshire/");
+  EXPECT_EQ(cases.error_code(), StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(absl::StrContains(cases.error_message(), "access audit"))
+      << cases.error_message();
+  EXPECT_TRUE(subscribe("northshire/_access").ok());
 }
 
 TEST_F(SecurityTest, StartRefusesABadSecurityConfig) {
