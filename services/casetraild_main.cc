@@ -61,6 +61,10 @@ ABSL_FLAG(std::string, tls_client_ca_file, "",
 ABSL_FLAG(bool, plaintext_loopback, false,
           "Serve without TLS; only on a loopback --listen address, for "
           "development and the quick start.");
+ABSL_FLAG(bool, unsafe_no_fsync, false,
+          "Benchmarks only: acknowledge appends and answer reads without "
+          "syncing the log to disk, so a power loss can lose acknowledged "
+          "events and access records. Needs --plaintext_loopback.");
 ABSL_FLAG(std::string, security_config, "",
           "Tenants, token issuers, client-certificate systems, the role x "
           "RPC matrix, purposes and grants (protobuf text format, "
@@ -116,6 +120,7 @@ int main(int argc, char** argv) {
   options.bank_holidays_file = absl::GetFlag(FLAGS_bank_holidays_file);
   options.timescale_rules_file = absl::GetFlag(FLAGS_timescale_rules_file);
   options.readmodel_dir = absl::GetFlag(FLAGS_readmodel_dir);
+  options.unsafe_no_fsync = absl::GetFlag(FLAGS_unsafe_no_fsync);
   options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   options.tls.key_file = absl::GetFlag(FLAGS_tls_key_file);
   options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
@@ -145,6 +150,11 @@ int main(int argc, char** argv) {
   Log(absl::StrCat("read models at position ", (*server)->runner().checkpoint(),
                    " of ", (*server)->store().LogSize(),
                    "; following the log (casetrail projections status)"));
+  if (options.unsafe_no_fsync) {
+    Log("UNSAFE: --unsafe_no_fsync: appends and access records are not "
+        "synced to disk; a power loss can lose acknowledged data. "
+        "Benchmarks only.");
+  }
   if (options.plaintext_loopback) {
     Log("transport plaintext on loopback (--plaintext_loopback): for "
         "development only");

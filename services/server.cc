@@ -46,6 +46,14 @@ absl::StatusOr<std::unique_ptr<CasetrailServer>> CasetrailServer::Start(
   }
   eventstore::StoreOptions store_options;
   store_options.path = options.data_dir;
+  if (options.unsafe_no_fsync) {
+    if (!options.plaintext_loopback) {
+      return absl::InvalidArgumentError(
+          "--unsafe_no_fsync is for benchmarks on a development server: it "
+          "needs --plaintext_loopback");
+    }
+    store_options.sync = false;
+  }
   ASSIGN_OR_RETURN(server->store_, eventstore::EventStore::Open(store_options));
   const std::string key_file =
       options.signing_key_file.empty()

@@ -63,6 +63,11 @@ struct ServerOptions {
   // Serve plaintext, only on a loopback listen_address, for development and
   // the quick start. Default false. Contradicts TLS files.
   bool plaintext_loopback = false;
+  // Acknowledge appends, and answer reads, without syncing the log's WAL.
+  // Only for benchmarks that measure what the fsync costs: a power loss can
+  // lose acknowledged events and the access records of reads already
+  // answered. Refused unless plaintext_loopback is set. Default false.
+  bool unsafe_no_fsync = false;
   // Authentication, authorisation and the access audit
   // (proto/casetrail/v1/security_config.proto, text format;
   // docs/security.md). Required unless plaintext_loopback is set; without it

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# What security costs (issue 6): the same build of casetraild in three modes, run in turn so that
+# What security costs (issue 6): the same build of casetraild in four modes, run in turn so that
 # all see the same noise:
 #   off  security off (plaintext on loopback, no --security_config), clients send no credentials;
 #   hdr  security off, but clients send the same tokens, purposes and tenant-prefixed stream ids as
 #        in "on" (what carrying credentials costs the clients and gRPC, the server ignoring them);
 #   on   tools/dev-security.sh's configuration: bearer tokens verified (once per token), the role x
 #        RPC matrix, case scope from the read model, and an access event appended and synced for
-#        every read.
+#        every read;
+#   nosync "on" with --unsafe_no_fsync: the same work, but the log (and so the access events) is not
+#        synced before an answer; what separates it from "on" is the fsync alone. Not a
+#        configuration to deploy: it measures where the cost of "on" lies.
 # Each round starts a fresh data directory and measures:
 #   unary64, stream64, batch100x16  appends/s (casetrail-bench, as tools/ab_append.sh);
 #   read1000 p50/p99    ReadCaseStream of a 1,000-event stream, one client (casetrail-bench);
@@ -32,9 +35,10 @@ pct() { grep "$1" | sed -E "s/.* $2 +([0-9.]+) ms.*/\1/"; }
 run() {  # mode round
   local mode=$1 round=$2 dir="$work/data-$1-$2"
   local flags=(--plaintext_loopback) writer=() reader=() query=()
-  if [[ $mode == on ]]; then
+  if [[ $mode == on || $mode == nosync ]]; then
     flags+=(--security_config="$work/security/security.textproto")
   fi
+  if [[ $mode == nosync ]]; then flags+=(--unsafe_no_fsync); fi
   if [[ $mode != off ]]; then
     writer=(--token_file="$tokens/northshire-upstream_system.jwt"
             --purpose=system-reconciliation --stream_prefix=northshire/)
@@ -66,12 +70,13 @@ for round in $(seq 1 "$rounds"); do
   run off "$round"
   run hdr "$round"
   run on "$round"
+  run nosync "$round"
 done
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 col() { awk -v n="$1" '{print $n}'; }
 # Fields after "MODE round N:": unary64 V stream64 V batch100x16 V read1000 P50 P99 read16 V
 # chron1000 P50 P99 chron100 P50 P99
-for mode in off hdr on; do
+for mode in off hdr on nosync; do
   rows=$(grep "^$mode " "$work/results")
   printf '%s median: unary64 %s  stream64 %s  batch100x16 %s  read1000 p50 %s p99 %s  read16 %s  chron1000 p50 %s p99 %s  chron100 p50 %s p99 %s\n' \
     "$mode" "$(col 5 <<<"$rows" | median)" "$(col 7 <<<"$rows" | median)" "$(col 9 <<<"$rows" | median)" \

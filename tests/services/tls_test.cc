@@ -378,6 +378,20 @@ TEST_F(TlsTest, RefusesAKeyFileOthersCanRead) {
                     Not(HasSubstr("listening on"))));
 }
 
+// Giving up fsync is for benchmarks on a development server, never for a
+// server that others can reach.
+TEST_F(TlsTest, RefusesUnsafeNoFsyncOnATlsServer) {
+  EXPECT_THAT(RefusedStart({"--unsafe_no_fsync",
+                            "--security_config=" + security_config_,
+                            "--tls_cert_file=" + certs_.server_cert,
+                            "--tls_key_file=" + certs_.server_key}),
+              AllOf(HasSubstr("--unsafe_no_fsync"),
+                    HasSubstr("needs --plaintext_loopback"),
+                    Not(HasSubstr("listening on"))));
+  // Refused before the store was opened.
+  EXPECT_NE(access(dir_.Sub("refused").c_str(), F_OK), 0);
+}
+
 TEST_F(TlsTest, RefusesPlaintextLoopbackWithTlsFiles) {
   EXPECT_THAT(RefusedStart({"--plaintext_loopback",
                             "--tls_cert_file=" + certs_.server_cert,
