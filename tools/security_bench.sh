@@ -18,10 +18,11 @@
 #   chron100 p50/p99    the first 100 entries of it.
 # With security on, an upstream system's token appends and a service manager's token reads.
 # Prints one line per run and the median of each figure per mode.
-#   tools/security_bench.sh [BUILD_DIR=build] [ROUNDS=3] [SECS=5]
+#   tools/security_bench.sh [BUILD_DIR=build] [ROUNDS=3] [SECS=5] [WHAT=all|reads]
+# WHAT=reads skips the three append figures (printed as 0), for more rounds of the reads alone.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build} rounds=${2:-3} secs=${3:-5}
+build=${1:-$root/build} rounds=${2:-3} secs=${3:-5} what=${4:-all}
 work=$(mktemp -d)
 server=
 cleanup() { [[ -n $server ]] && kill -TERM "$server" 2>/dev/null && wait "$server" || true; rm -rf "$work"; }
@@ -50,9 +51,12 @@ run() {  # mode round
   for _ in $(seq 1 100); do grep -q "listening on" "$dir.log" 2>/dev/null && break; sleep 0.1; done
   local bench=("$build/tools/casetrail-bench" --server=$address --duration="$secs" --json "${writer[@]}")
   local unary stream batch read read16 chron
-  unary=$("${bench[@]}" --concurrency=64 | field events_per_s)
-  stream=$("${bench[@]}" --concurrency=64 --stream | field events_per_s)
-  batch=$("${bench[@]}" --concurrency=16 --events_per_request=100 | field events_per_s)
+  unary=0 stream=0 batch=0
+  if [[ $what != reads ]]; then
+    unary=$("${bench[@]}" --concurrency=64 | field events_per_s)
+    stream=$("${bench[@]}" --concurrency=64 --stream | field events_per_s)
+    batch=$("${bench[@]}" --concurrency=16 --events_per_request=100 | field events_per_s)
+  fi
   read=$("${bench[@]}" --mode=read_stream --concurrency=1)
   read16=$("${bench[@]}" --mode=read_stream --concurrency=16 | field requests_per_s)
   chron=$("$build/tests/projection_benchmark" --mode=server --server=$address --cases=0 \
