@@ -104,6 +104,13 @@ void OutlineLogRead(const std::vector<std::string>& stored,
   }
 }
 
+// The access event's note of events left out of a read ("" for none).
+std::string WithheldNote(size_t withheld) {
+  return withheld == 0
+             ? ""
+             : absl::StrCat("; ", withheld, " restricted events withheld");
+}
+
 // Removes from `stored` the events whose id is in `hidden`; returns how many.
 absl::StatusOr<size_t> DropHidden(
     const absl::flat_hash_set<std::string>& hidden,
@@ -439,12 +446,9 @@ grpc::ServerUnaryReactor* CaseLogService::ReadCaseStream(
           if (!slice->events.empty()) {
             access.add_cases_returned(request->stream_id());
           }
-          access.set_response_summary(absl::StrCat(
-              slice->events.size(), " events; stream version ",
-              slice->stream_version,
-              withheld == 0 ? ""
-                            : absl::StrCat("; ", withheld,
-                                           " restricted events withheld")));
+          access.set_response_summary(
+              absl::StrCat(slice->events.size(), " events; stream version ",
+                           slice->stream_version, WithheldNote(withheld)));
         } else {
           access.set_response_summary(std::string(slice.status().message()));
         }
@@ -592,12 +596,9 @@ grpc::ServerUnaryReactor* CaseLogService::ReadLog(
           eventstore::AppendVarintField(2, slice->next_position, out.get());
           eventstore::AppendVarintField(3, slice->log_size, out.get());
           if (call->enabled) OutlineLogRead(slice->events, &access);
-          access.set_response_summary(absl::StrCat(
-              slice->events.size(), " events below position ",
-              slice->next_position,
-              withheld == 0 ? ""
-                            : absl::StrCat("; ", withheld,
-                                           " restricted events withheld")));
+          access.set_response_summary(
+              absl::StrCat(slice->events.size(), " events below position ",
+                           slice->next_position, WithheldNote(withheld)));
         } else {
           access.set_response_summary(std::string(slice.status().message()));
         }
