@@ -230,11 +230,18 @@ grpc::ServerUnaryReactor* CaseQueriesService::Respond(
     // Who may see what is decided from the read model: with min_position,
     // as of that position, so that a restriction or allocation the caller
     // has just appended already applies.
-    if (call->enabled) {
+    // (Without it, nothing waits: an as-known-at query still answers when
+    // the runner has stopped.)
+    if (call->enabled && MinPosition(*request) > 0) {
       if (absl::Status caught_up =
               engine_->AwaitPosition(MinPosition(*request));
           !caught_up.ok()) {
-        reactor->Finish(ToGrpcStatus(caught_up));
+        // Recorded like any read that got past authorisation.
+        access.set_response_summary(
+            absl::StrCat(absl::StatusCodeToString(caught_up.code()), ": ",
+                         caught_up.message()));
+        absl::Status recorded = security_->Record(*call, std::move(access));
+        reactor->Finish(ToGrpcStatus(recorded.ok() ? caught_up : recorded));
         return;
       }
     }

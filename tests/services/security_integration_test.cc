@@ -1028,6 +1028,25 @@ TEST_F(SecurityTest, ARestrictedEventIsLeftOutForThoseItDoesNotName) {
                   .ok());
 }
 
+// A query asking for a position the read model has not reached is
+// UNAVAILABLE, and recorded like any other read.
+TEST_F(SecurityTest, AQueryAheadOfTheReadModelIsUnavailableAndRecorded) {
+  const Caller worker = As(v1::ROLE_SOCIAL_WORKER, "ns-lwilliams");
+  const size_t before = AccessOf("ns-lwilliams").size();
+  v1::GetChronologyRequest request;
+  request.set_case_id(kCase);
+  request.set_min_position(last_position_ + 1000);
+  const grpc::Status status = client_->Chronology(worker, request);
+  EXPECT_EQ(status.error_code(), StatusCode::UNAVAILABLE)
+      << status.error_message();
+  const std::vector<v1::AccessEntry> after = AccessOf("ns-lwilliams");
+  ASSERT_EQ(after.size(), before + 1);
+  EXPECT_TRUE(absl::StartsWith(after.back().access().response_summary(),
+                               "UNAVAILABLE: "))
+      << after.back().access().response_summary();
+  EXPECT_EQ(after.back().access().items_returned(), 0u);
+}
+
 // A person with a scope of the whole tenant reads the log without the
 // restricted records they could not read case by case; only systems
 // subscribe to case events.
