@@ -47,6 +47,15 @@ bool Contains(const std::vector<std::string>& list, absl::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
+// Whether a restriction naming `user_ids` and `roles` names `principal`.
+template <typename Ids, typename Roles>
+bool Names(const Ids& user_ids, const Roles& roles,
+           const Principal& principal) {
+  return std::find(user_ids.begin(), user_ids.end(), principal.id) !=
+             user_ids.end() ||
+         std::find(roles.begin(), roles.end(), principal.role) != roles.end();
+}
+
 }  // namespace
 
 Role RoleFromName(absl::string_view name) {
@@ -445,11 +454,8 @@ CaseDecision SecurityPolicy::DecideCase(const Principal& principal,
                       facts.restriction == v1::RESTRICTION_LEVEL_SEALED);
   // Naming a person or role in a restriction is a decision to let them in:
   // it brings the case into their scope.
-  const bool named =
-      restricted &&
-      (Contains(facts.permitted_user_ids, principal.id) ||
-       std::find(facts.permitted_roles.begin(), facts.permitted_roles.end(),
-                 principal.role) != facts.permitted_roles.end());
+  const bool named = restricted && Names(facts.permitted_user_ids,
+                                         facts.permitted_roles, principal);
   if (named && principal.role != v1::ROLE_ADMINISTRATOR) in_scope = true;
   const std::string trimmed(absl::StripAsciiWhitespace(break_glass_reason));
   bool broke_glass = false;
@@ -490,10 +496,7 @@ CaseDecision SecurityPolicy::DecideCase(const Principal& principal,
   bool sees_restricted_event = false;
   for (const v1::EventRestriction& r : facts.event_restrictions) {
     const bool named_here =
-        std::find(r.permitted_user_ids().begin(), r.permitted_user_ids().end(),
-                  principal.id) != r.permitted_user_ids().end() ||
-        std::find(r.permitted_roles().begin(), r.permitted_roles().end(),
-                  principal.role) != r.permitted_roles().end();
+        Names(r.permitted_user_ids(), r.permitted_roles(), principal);
     const bool team_here =
         r.level() == v1::RESTRICTION_LEVEL_RESTRICTED && allocated;
     if (named_here || team_here) {

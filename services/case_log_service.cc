@@ -22,6 +22,7 @@ namespace casetrail::services {
 namespace {
 
 using casetrail::v1::AccessRecorded;
+using casetrail::v1::CaseEvent;
 using casetrail::v1::RecordedEvent;
 
 constexpr uint32_t kDefaultReadLimit = 1000;
@@ -111,10 +112,12 @@ std::string WithheldNote(size_t withheld) {
              : absl::StrCat("; ", withheld, " restricted events withheld");
 }
 
-// Removes from `stored` the events whose id is in `hidden`; returns how many.
-absl::StatusOr<size_t> DropHidden(
-    const absl::flat_hash_set<std::string>& hidden,
-    std::vector<std::string>* stored) {
+// Keeps in `stored` (RecordedEvent bytes) the events `keep` says the reader
+// may see (`keep` returns true, false, or an error that ends the read);
+// returns how many were left out.
+template <typename Keep>
+absl::StatusOr<size_t> KeepVisible(std::vector<std::string>* stored,
+                                   Keep keep) {
   size_t dropped = 0;
   std::vector<std::string> kept;
   kept.reserve(stored->size());
@@ -123,10 +126,12 @@ absl::StatusOr<size_t> DropHidden(
     if (!event.ParseFromString(bytes)) {
       return absl::DataLossError("a stored event could not be decoded");
     }
-    if (hidden.contains(event.event().event_id())) {
-      ++dropped;
-    } else {
+    absl::StatusOr<bool> visible = keep(event.event());
+    if (!visible.ok()) return visible.status();
+    if (*visible) {
       kept.push_back(std::move(bytes));
+    } else {
+      ++dropped;
     }
   }
   *stored = std::move(kept);
@@ -427,8 +432,10 @@ grpc::ServerUnaryReactor* CaseLogService::ReadCaseStream(
         // version still says how many there are).
         size_t withheld = 0;
         if (slice.ok() && !decision->hidden_events.empty()) {
-          absl::StatusOr<size_t> dropped =
-              DropHidden(decision->hidden_events, &slice->events);
+          absl::StatusOr<size_t> dropped = KeepVisible(
+              &slice->events, [&](const CaseEvent& e) -> absl::StatusOr<bool> {
+                return !decision->hidden_events.contains(e.event_id());
+              });
           if (dropped.ok()) {
             withheld = *dropped;
           } else {
@@ -504,37 +511,20 @@ absl::StatusOr<size_t> CaseLogService::WithholdFromLogRead(
   }
   // One decision per case in the slice.
   absl::flat_hash_map<std::string, security::CaseDecision> decisions;
-  std::vector<std::string> kept;
-  kept.reserve(stored->size());
-  size_t dropped = 0;
-  for (std::string& bytes : *stored) {
-    RecordedEvent event;
-    if (!event.ParseFromString(bytes)) {
-      return absl::DataLossError("a stored event could not be decoded");
-    }
-    const std::string& stream = event.event().stream_id();
+  return KeepVisible(stored, [&](const CaseEvent& e) -> absl::StatusOr<bool> {
     // The access audit, for auditors (ScopeLogRead keeps it from others).
-    if (eventstore::IsReservedStream(stream)) {
-      kept.push_back(std::move(bytes));
-      continue;
-    }
-    auto it = decisions.find(stream);
+    if (eventstore::IsReservedStream(e.stream_id())) return true;
+    auto it = decisions.find(e.stream_id());
     if (it == decisions.end()) {
       absl::StatusOr<security::CaseDecision> decision =
-          security_->DecideCase(call, stream);
+          security_->DecideCase(call, e.stream_id());
       if (!decision.ok()) return decision.status();
       if (decision->allowed) AddFlags(decision->flags, access);
-      it = decisions.emplace(stream, *std::move(decision)).first;
+      it = decisions.emplace(e.stream_id(), *std::move(decision)).first;
     }
-    if (it->second.allowed &&
-        !it->second.hidden_events.contains(event.event().event_id())) {
-      kept.push_back(std::move(bytes));
-    } else {
-      ++dropped;
-    }
-  }
-  *stored = std::move(kept);
-  return dropped;
+    return it->second.allowed &&
+           !it->second.hidden_events.contains(e.event_id());
+  });
 }
 
 grpc::ServerUnaryReactor* CaseLogService::ReadLog(

@@ -101,6 +101,22 @@ class Client {
     return log_->AppendEvents(&context, request,
                               response ? response : &ignored);
   }
+  // Opens a subscription to `prefix`: OK once it delivers its first
+  // message, else how it ended.
+  grpc::Status Subscribe(const Caller& c, const std::string& prefix) {
+    grpc::ClientContext context;
+    Prepare(context, c);
+    v1::SubscribeRequest request;
+    request.set_stream_prefix(prefix);
+    auto reader = log_->Subscribe(&context, request);
+    v1::SubscribeResponse response;
+    if (reader->Read(&response)) {
+      context.TryCancel();
+      reader->Finish();
+      return grpc::Status::OK;
+    }
+    return reader->Finish();
+  }
   grpc::Status ReadStream(const Caller& c, const std::string& stream,
                           v1::ReadCaseStreamResponse* response = nullptr) {
     grpc::ClientContext context;
@@ -176,17 +192,7 @@ class Client {
         return log_->ReadLog(&context, request, &response);
       }
       if (name == "Subscribe") {
-        v1::SubscribeRequest request;
-        request.set_stream_prefix(TenantOf(target) +
-                                  (c.system ? "/" : "/_access"));
-        auto reader = log_->Subscribe(&context, request);
-        v1::SubscribeResponse response;
-        if (reader->Read(&response)) {
-          context.TryCancel();
-          reader->Finish();
-          return grpc::Status::OK;
-        }
-        return reader->Finish();
+        return Subscribe(c, TenantOf(target) + (c.system ? "/" : "/_access"));
       }
       if (name == "GetLogInfo") {
         v1::GetLogInfoResponse response;
@@ -1095,27 +1101,11 @@ TEST_F(SecurityTest, LogReadsByPeopleLeaveOutRestrictedRecords) {
 
   // Subscribing to case events is for systems; the access audit is open to
   // an auditor.
-  auto subscribe = [&](const std::string& prefix) {
-    grpc::ClientContext context;
-    client_->Prepare(context, Auditor());
-    v1::SubscribeRequest request;
-    request.set_stream_prefix(prefix);
-    auto stub = v1::CaseLog::NewStub(grpc::CreateChannel(
-        server_->address(), grpc::InsecureChannelCredentials()));
-    auto reader = stub->Subscribe(&context, request);
-    v1::SubscribeResponse response;
-    if (reader->Read(&response)) {
-      context.TryCancel();
-      reader->Finish();
-      return grpc::Status::OK;
-    }
-    return reader->Finish();
-  };
-  const grpc::Status cases = subscribe("northshire/");
+  const grpc::Status cases = client_->Subscribe(Auditor(), "northshire/");
   EXPECT_EQ(cases.error_code(), StatusCode::PERMISSION_DENIED);
   EXPECT_TRUE(absl::StrContains(cases.error_message(), "access audit"))
       << cases.error_message();
-  EXPECT_TRUE(subscribe("northshire/_access").ok());
+  EXPECT_TRUE(client_->Subscribe(Auditor(), "northshire/_access").ok());
 }
 
 TEST_F(SecurityTest, StartRefusesABadSecurityConfig) {
