@@ -17,7 +17,8 @@
 #include "absl/strings/str_split.h"
 #include "eventstore/status_macros.h"
 #include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
+#include "security/internal/base64url.h"
+#include "security/internal/json_object.h"
 #include "security/internal/jws_key.h"
 
 namespace casetrail::security {
@@ -25,6 +26,8 @@ namespace {
 
 using google::protobuf::Struct;
 using google::protobuf::Value;
+using internal::DecodeBase64Url;
+using internal::EncodeBase64Url;
 using internal::JwsAlgorithm;
 using internal::JwsKey;
 
@@ -47,37 +50,31 @@ std::string Quoted(absl::string_view text) {
   return plain ? absl::StrCat("'", text, "'") : "(unprintable)";
 }
 
-// --- base64url (RFC 7515 section 2: no padding) ---
-
-std::string EncodeBase64Url(absl::string_view bytes) {
-  return absl::WebSafeBase64Escape(bytes);
-}
-
-// Only the canonical unpadded encoding decodes: any other spelling of the
-// same bytes would let one signed token be written several ways.
-std::optional<std::string> DecodeBase64Url(absl::string_view text) {
-  const bool alphabet = absl::c_all_of(text, [](char c) {
-    return absl::ascii_isalnum(c) || c == '-' || c == '_';
-  });
-  std::string bytes;
-  if (!alphabet || text.size() % 4 == 1 ||
-      !absl::WebSafeBase64Unescape(text, &bytes) ||
-      EncodeBase64Url(bytes) != text) {
-    return std::nullopt;
-  }
-  return bytes;
-}
-
 // --- JSON ---
 
+// The JSON object a token part holds. `part` is "header" or "payload"; a
+// payload's members are its claims.
 absl::StatusOr<Struct> ParseJsonObject(absl::string_view json,
                                        absl::string_view part) {
-  Struct object;
-  if (!google::protobuf::util::JsonStringToMessage(std::string(json), &object)
-           .ok()) {
-    return Refuse(absl::StrCat(part, " is not a JSON object"));
+  internal::JsonObjectError error;
+  std::optional<Struct> object = internal::ParseJsonObject(json, &error);
+  if (object.has_value()) return *std::move(object);
+  switch (error.kind) {
+    case internal::JsonObjectError::Kind::kDuplicateMember:
+      if (error.nested) {
+        return Refuse(absl::StrCat(part, " has a duplicate member ",
+                                   Quoted(error.member),
+                                   " in a nested object"));
+      }
+      return Refuse(absl::StrCat(part, " has a duplicate ",
+                                 part == "payload" ? "claim " : "member ",
+                                 Quoted(error.member)));
+    case internal::JsonObjectError::Kind::kNotAnObject:
+      return Refuse(absl::StrCat(part, " is not a JSON object"));
+    case internal::JsonObjectError::Kind::kNotJson:
+      break;
   }
-  return object;
+  return Refuse(absl::StrCat(part, " is not valid JSON"));
 }
 
 const Value* Member(const Struct& object, const std::string& name) {
@@ -337,11 +334,18 @@ absl::StatusOr<TokenClaims> JwtVerifier::Verify(absl::string_view token,
     key_id_known = true;
     if (key.key.algorithm() == header.alg) candidates.push_back(&key);
   }
-  if (!key_id_known) return Refuse("key id is not one of the issuer's keys");
+  if (!key_id_known) {
+    return Refuse(absl::StrCat("key id ", Quoted(*header.key_id),
+                               " is not one of the keys of issuer '",
+                               claims.issuer, "'"));
+  }
   if (candidates.empty()) {
-    return Refuse(absl::StrCat("algorithm ",
-                               internal::JwsAlgorithmName(header.alg),
-                               " does not match the issuer's key"));
+    return Refuse(
+        absl::StrCat("algorithm ", internal::JwsAlgorithmName(header.alg),
+                     header.key_id.has_value()
+                         ? absl::StrCat(" is not the one key ",
+                                        Quoted(*header.key_id), " signs with")
+                         : " is not one that the issuer's keys sign with"));
   }
   std::optional<std::string> signature = DecodeBase64Url(parts[2]);
   if (!signature.has_value()) {

@@ -33,6 +33,10 @@ struct TokenClaims {
   absl::Time expires_at = absl::InfiniteFuture();  // exp (required)
 };
 
+// Verifies tokens against a fixed set of issuers and keys. Thread-safe:
+// immutable after Create(), so Verify() may run on any number of threads at
+// once. Keys are changed by making a new verifier (SecurityPolicy::ReloadKeys
+// swaps it in).
 class JwtVerifier {
  public:
   struct Key {
@@ -63,9 +67,13 @@ class JwtVerifier {
 
   // Verifies `token` (compact JWS, at most 8 KiB) at time `now`. Every
   // failure is UNAUTHENTICATED with a short reason that names no key material
-  // ("token expired", "signature does not verify", "unknown issuer", ...):
-  // malformed base64url or JSON, a header other than {"alg","typ","kid"},
-  // "crit", an algorithm other than the key's, a missing or non-string sub /
+  // and quotes token text only when it is short and plain ("bearer token
+  // expired", "bearer token payload has a duplicate claim 'role'", "bearer
+  // token key id 'k2' is not one of the keys of issuer '...'", ...):
+  // malformed base64url, text that is not JSON or not a JSON object, a
+  // member named twice in the header or the payload, a header other than
+  // {"alg","typ","kid"} ("crit", "jku", ...), an algorithm other than the
+  // key's, a kid that is none of the issuer's, a missing or non-string sub /
   // role / tenant, a missing exp, exp in the past or nbf in the future
   // (beyond leeway), a lifetime over max_lifetime, wrong iss or aud.
   absl::StatusOr<TokenClaims> Verify(absl::string_view token,

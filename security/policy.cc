@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -17,6 +18,7 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "security/file_text.h"
+#include "security/issuer_keys.h"
 
 namespace casetrail::security {
 namespace {
@@ -159,46 +161,26 @@ absl::StatusOr<std::unique_ptr<SecurityPolicy>> SecurityPolicy::FromConfig(
     return absl::OkStatus();
   };
 
-  std::vector<JwtVerifier::Issuer> issuers;
+  p->key_dir_ = key_dir;
   for (const v1::TokenIssuer& i : c.token_issuers()) {
-    const std::string where = absl::StrCat("token issuer '", i.issuer(), "'");
-    if (i.issuer().empty() || i.audience().empty() || i.keys().empty() ||
-        i.tenants().empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, " needs issuer, audience, keys and tenants"));
-    }
-    JwtVerifier::Issuer issuer;
-    issuer.issuer = i.issuer();
-    issuer.audience = i.audience();
-    if (i.leeway_seconds() > 0)
-      issuer.leeway = absl::Seconds(i.leeway_seconds());
-    if (i.max_lifetime_seconds() > 0) {
-      issuer.max_lifetime = absl::Seconds(i.max_lifetime_seconds());
-    }
-    for (const v1::VerificationKey& k : i.keys()) {
-      const std::string file = absl::StartsWith(k.public_key_file(), "/")
-                                   ? k.public_key_file()
-                                   : key_dir + "/" + k.public_key_file();
-      absl::StatusOr<std::string> pem =
-          ReadNonEmptyFile(file, "public key file");
-      if (!pem.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(where, ": ", pem.status().message()));
-      }
-      issuer.keys.push_back({k.key_id(), *std::move(pem)});
-    }
     auto& tenants = p->issuer_tenants_[i.issuer()];
     for (const std::string& t : i.tenants()) {
-      absl::Status s = check_tenant(t, where);
+      absl::Status s =
+          check_tenant(t, absl::StrCat("token issuer '", i.issuer(), "'"));
       if (!s.ok()) return s;
       tenants.insert(t);
     }
-    issuers.push_back(std::move(issuer));
   }
+  absl::StatusOr<std::vector<JwtVerifier::Issuer>> issuers =
+      ReadTokenIssuers(c, key_dir);
+  if (!issuers.ok()) return issuers.status();
   absl::StatusOr<JwtVerifier> verifier =
-      JwtVerifier::Create(std::move(issuers));
+      JwtVerifier::Create(*std::move(issuers));
   if (!verifier.ok()) return verifier.status();
-  p->verifier_ = std::make_unique<JwtVerifier>(*std::move(verifier));
+  {
+    absl::MutexLock lock(&p->mu_);
+    p->verifier_ = std::make_shared<const JwtVerifier>(*std::move(verifier));
+  }
 
   for (const v1::SystemPrincipal& s : c.systems()) {
     const std::string where =
@@ -278,17 +260,36 @@ absl::StatusOr<std::unique_ptr<SecurityPolicy>> SecurityPolicy::FromConfig(
   return p;
 }
 
+absl::Status SecurityPolicy::ReloadKeys() {
+  absl::StatusOr<std::vector<JwtVerifier::Issuer>> issuers =
+      ReadTokenIssuers(config_, key_dir_);
+  if (!issuers.ok()) return issuers.status();
+  absl::StatusOr<JwtVerifier> verifier =
+      JwtVerifier::Create(*std::move(issuers));
+  if (!verifier.ok()) return verifier.status();
+  auto fresh = std::make_shared<const JwtVerifier>(*std::move(verifier));
+  absl::MutexLock lock(&mu_);
+  verifier_ = std::move(fresh);
+  ++key_generation_;
+  token_cache_.clear();
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Principal> SecurityPolicy::AuthenticateToken(
     absl::string_view token, absl::Time now) const {
+  std::shared_ptr<const JwtVerifier> verifier;
+  uint64_t generation = 0;
   {
-    absl::MutexLock lock(&cache_mu_);
+    absl::MutexLock lock(&mu_);
     auto it = token_cache_.find(token);
     if (it != token_cache_.end()) {
       if (now <= it->second.expires_at) return it->second.principal;
       token_cache_.erase(it);
     }
+    verifier = verifier_;
+    generation = key_generation_;
   }
-  absl::StatusOr<TokenClaims> claims = verifier_->Verify(token, now);
+  absl::StatusOr<TokenClaims> claims = verifier->Verify(token, now);
   if (!claims.ok()) return claims.status();
   Principal principal;
   principal.kind = Principal::Kind::kPerson;
@@ -300,7 +301,7 @@ absl::StatusOr<Principal> SecurityPolicy::AuthenticateToken(
   principal.expires_at = claims->expires_at;
   if (principal.role == v1::ROLE_UNSPECIFIED) {
     return absl::UnauthenticatedError(
-        absl::StrCat("bearer token role '", claims->role,
+        absl::StrCat("bearer token role '", absl::CHexEscape(claims->role),
                      "' is not one of casetrail's roles"));
   }
   // An upstream system may also present a service account's token (OAuth
@@ -313,7 +314,10 @@ absl::StatusOr<Principal> SecurityPolicy::AuthenticateToken(
     return absl::UnauthenticatedError(
         "bearer token names a tenant its issuer may not vouch for");
   }
-  absl::MutexLock lock(&cache_mu_);
+  absl::MutexLock lock(&mu_);
+  // Verified with keys a ReloadKeys() has since replaced: answer this call
+  // (it began before the reload), but do not remember the token.
+  if (generation != key_generation_) return principal;
   if (token_cache_.size() >= kMaxCachedTokens) token_cache_.clear();
   token_cache_[token] = {principal, claims->expires_at};
   return principal;
@@ -415,6 +419,7 @@ CaseDecision SecurityPolicy::DecideCase(const Principal& principal,
   CaseDecision decision;
   if (eventstore::TenantOfStream(case_id) != principal.tenant) {
     decision.refusal = std::string(CheckTenant(principal, case_id).message());
+    decision.flags = {v1::ACCESS_FLAG_NO_ALLOCATION};
     return decision;
   }
   // Upstream systems are the source of the record: every case of their
@@ -459,6 +464,12 @@ CaseDecision SecurityPolicy::DecideCase(const Principal& principal,
   if (named && principal.role != v1::ROLE_ADMINISTRATOR) in_scope = true;
   const std::string trimmed(absl::StripAsciiWhitespace(break_glass_reason));
   bool broke_glass = false;
+  // ACCESS_FLAG_NO_ALLOCATION: neither allocated nor named by a grant. A
+  // refusal carries it too, so that browsing outside one's allocation shows
+  // up when the audit is filtered on it.
+  if (!allocated && !granted) {
+    decision.flags.push_back(v1::ACCESS_FLAG_NO_ALLOCATION);
+  }
   if (!in_scope) {
     if (trimmed.empty() || !break_glass_roles_.contains(principal.role)) {
       decision.refusal = absl::StrCat(
@@ -508,13 +519,21 @@ CaseDecision SecurityPolicy::DecideCase(const Principal& principal,
   if (sees_restricted_event && !restricted) {
     decision.flags.push_back(v1::ACCESS_FLAG_RESTRICTED_RECORD);
   }
-  // ACCESS_FLAG_NO_ALLOCATION: neither allocated nor named by a grant.
-  if (!allocated && !granted) {
-    decision.flags.insert(decision.flags.begin(),
-                          v1::ACCESS_FLAG_NO_ALLOCATION);
-  }
   if (broke_glass) decision.flags.push_back(v1::ACCESS_FLAG_BREAK_GLASS);
   return decision;
+}
+
+absl::Status CheckSubscriptionPrefix(const Principal& principal,
+                                     absl::string_view stream_prefix) {
+  if (principal.role == v1::ROLE_UPSTREAM_SYSTEM) return absl::OkStatus();
+  const std::string audit = eventstore::AccessAuditStream(principal.tenant);
+  if (stream_prefix == audit) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      "people may subscribe only to the access audit, with stream prefix "
+      "exactly \"",
+      audit,
+      "\": a subscription delivers case events before the read model knows "
+      "who may see them; read cases with ReadLog"));
 }
 
 }  // namespace casetrail::security

@@ -72,6 +72,10 @@ struct CaseDecision {
   bool allowed = false;
   // The PERMISSION_DENIED message when refused.
   std::string refusal;
+  // What the access event records, allowed or refused: NO_ALLOCATION when
+  // the case is neither allocated to the principal (or their team) nor
+  // covered by a grant, RESTRICTED_RECORD, BREAK_GLASS. A refusal's
+  // REFUSED flag is added by whoever records it.
   std::vector<casetrail::v1::AccessFlag> flags;
   // Events of the case the principal may not see although the case is open
   // to them (event restrictions not naming them): left out of every answer.
@@ -85,13 +89,15 @@ std::string RoleName(casetrail::v1::Role role);
 
 class SecurityPolicy {
  public:
-  // Loads a text-format SecurityConfig. Relative key file paths are taken
-  // from the config file's directory. Errors: INVALID_ARGUMENT naming the
-  // problem (unknown tenant in an issuer, a grant or a system; a method that
-  // is not one of casetraild's; duplicate tenant; bad key).
+  // Loads a text-format SecurityConfig. Relative key file paths (PEM keys
+  // and JWKS files) are taken from the config file's directory. Errors:
+  // INVALID_ARGUMENT naming the problem (unknown tenant in an issuer, a grant
+  // or a system; a method that is not one of casetraild's; duplicate tenant;
+  // bad key or JWKS file).
   static absl::StatusOr<std::unique_ptr<SecurityPolicy>> FromFile(
       const std::string& path);
-  // `key_dir` resolves relative public_key_file paths.
+  // `key_dir` resolves relative public_key_file and jwks_file paths, now and
+  // in ReloadKeys().
   static absl::StatusOr<std::unique_ptr<SecurityPolicy>> FromConfig(
       casetrail::v1::SecurityConfig config, const std::string& key_dir);
 
@@ -99,10 +105,19 @@ class SecurityPolicy {
 
   // A bearer token (without "Bearer "). UNAUTHENTICATED on any failure,
   // including a role name that is not one of the eight, or a tenant the
-  // issuer may not vouch for. Thread-safe; a token verified before is
-  // answered from a cache until its exp.
+  // issuer may not vouch for. Thread-safe, also while ReloadKeys() runs; a
+  // token verified before is answered from a cache until its exp or the next
+  // successful ReloadKeys().
   absl::StatusOr<Principal> AuthenticateToken(absl::string_view token,
                                               absl::Time now) const;
+  // Reads every token issuer's key files again (PEM keys and JWKS files, as
+  // named in the configuration loaded at start; the rest of the
+  // configuration is not re-read) and verifies tokens with the new keys from
+  // then on. Tokens verified before are forgotten, so a token whose key was
+  // removed is refused at its next call. Errors: INVALID_ARGUMENT naming the
+  // issuer and file, as FromConfig; the keys in use are then kept.
+  // Thread-safe: may run while other threads authenticate.
+  absl::Status ReloadKeys();
   // The names of a verified client certificate (services/transport.h).
   // NOT_FOUND when none names a configured system.
   absl::StatusOr<Principal> AuthenticateCertificate(
@@ -112,14 +127,16 @@ class SecurityPolicy {
   // the leading slash. PERMISSION_DENIED naming the role and method.
   absl::Status CheckMethod(const Principal& principal,
                            absl::string_view method) const;
-  // A purpose is required and must be one of the configured purposes.
-  // INVALID_ARGUMENT otherwise, listing them.
+  // A purpose is required and must be exactly one of the configured purposes
+  // (no trimming, no case folding). INVALID_ARGUMENT otherwise, listing them.
   absl::Status CheckPurpose(absl::string_view purpose) const;
   // The stream must belong to the principal's tenant. The message depends on
   // the request and the principal only.
   absl::Status CheckTenant(const Principal& principal,
                            absl::string_view stream_id) const;
-  // May the principal read this case (of their own tenant)?
+  // May the principal read this case? A refusal of a case outside the
+  // principal's allocation and grants (another tenant's too) carries
+  // ACCESS_FLAG_NO_ALLOCATION in `flags`, as an allowed read would.
   CaseDecision DecideCase(const Principal& principal, absl::string_view case_id,
                           const CaseAccessFacts& facts,
                           absl::string_view break_glass_reason,
@@ -138,19 +155,27 @@ class SecurityPolicy {
                    absl::Time now) const;
 
   casetrail::v1::SecurityConfig config_;
-  std::unique_ptr<JwtVerifier> verifier_;
+  // Resolves relative key file paths (FromConfig's key_dir).
+  std::string key_dir_;
+  // Guards the verifier and the token cache. A token is verified outside the
+  // lock, with the verifier current when its cache lookup missed; its result
+  // is cached only if no ReloadKeys() happened meanwhile (key_generation_).
+  mutable absl::Mutex mu_;
+  // Immutable once made; ReloadKeys() swaps in a new one while calls that
+  // hold the old one finish with it.
+  std::shared_ptr<const JwtVerifier> verifier_ ABSL_GUARDED_BY(mu_);
+  uint64_t key_generation_ ABSL_GUARDED_BY(mu_) = 0;
   // Tokens already verified, by their exact text: a signature is checked
   // once per token, not once per call (an Ed25519 verification costs about
   // as much as a small append). An entry is used only until its token's exp;
-  // the cache is emptied when it reaches kMaxCachedTokens.
+  // the cache is emptied when it reaches kMaxCachedTokens and by ReloadKeys().
   struct CachedToken {
     Principal principal;
     absl::Time expires_at;
   };
   static constexpr size_t kMaxCachedTokens = 10000;
-  mutable absl::Mutex cache_mu_;
   mutable absl::flat_hash_map<std::string, CachedToken> token_cache_
-      ABSL_GUARDED_BY(cache_mu_);
+      ABSL_GUARDED_BY(mu_);
   // issuer -> tenants it may vouch for.
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>>
       issuer_tenants_;
@@ -168,6 +193,17 @@ class SecurityPolicy {
 // Every RPC method casetraild serves that the matrix governs, as
 // "casetrail.v1.Service/Method".
 const std::vector<std::string>& GovernedMethods();
+
+// Whether `principal` may open a subscription (CaseLog.Subscribe) with
+// `stream_prefix`, once the caller has checked the method, the tenant-wide
+// scope a log read needs and that the prefix is in the principal's tenant. A
+// subscription delivers events before the read model knows who may see them,
+// so only upstream systems subscribe to case events; anyone else may
+// subscribe only to the access audit, with `stream_prefix` exactly
+// "<tenant>/_access" (not "<tenant>/_", "<tenant>/_acc" or a longer name).
+// PERMISSION_DENIED otherwise, naming the prefix allowed. Pure.
+absl::Status CheckSubscriptionPrefix(const Principal& principal,
+                                     absl::string_view stream_prefix);
 
 }  // namespace casetrail::security
 

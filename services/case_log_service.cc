@@ -415,6 +415,7 @@ grpc::ServerUnaryReactor* CaseLogService::ReadCaseStream(
           return;
         }
         if (!decision->allowed) {
+          AddFlags(decision->flags, &asked);
           security_->Refuse(
               *call, std::move(asked), std::move(decision->refusal),
               [reactor](absl::Status s) { reactor->Finish(ToGrpcStatus(s)); });
@@ -485,15 +486,10 @@ absl::StatusOr<eventstore::LogFilter> CaseLogService::ScopeLogRead(
         "stream prefix '", filter.stream_prefix,
         "' is outside your tenant (stream ids begin \"", tenant_prefix, "\")"));
   }
-  const std::string audit_prefix = call.principal.tenant + "/_";
-  if (subscription &&
-      call.principal.role != casetrail::v1::ROLE_UPSTREAM_SYSTEM &&
-      !absl::StartsWith(filter.stream_prefix, audit_prefix)) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "people may subscribe only to the access audit (stream prefix \"",
-        call.principal.tenant,
-        "/_access\"): a subscription delivers case events before the read "
-        "model knows who may see them; read cases with ReadLog"));
+  if (subscription) {
+    absl::Status prefix =
+        security::CheckSubscriptionPrefix(call.principal, filter.stream_prefix);
+    if (!prefix.ok()) return prefix;
   }
   // The access audit is for auditors.
   if (call.principal.role != casetrail::v1::ROLE_AUDITOR) {

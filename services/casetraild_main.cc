@@ -98,12 +98,13 @@ int main(int argc, char** argv) {
   // checked by -Wthread-safety instead.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
-  // Block the stop signals before any thread starts so that only sigwait below
-  // sees them.
+  // Block the stop signals, and SIGHUP (reload token keys), before any thread
+  // starts so that only sigwait below sees them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   casetrail::services::ServerOptions options;
@@ -183,7 +184,16 @@ int main(int argc, char** argv) {
                    (*server)->store().LogSize(), " events"));
 
   int signal = 0;
-  sigwait(&stop_signals, &signal);
+  while (sigwait(&stop_signals, &signal) == 0 && signal == SIGHUP) {
+    // The token issuers' keys only; the rest of the security file is read at
+    // start. A bad file leaves the keys in use as they were.
+    const absl::Status reloaded = (*server)->ReloadTokenKeys();
+    Log(reloaded.ok()
+            ? "SIGHUP: token issuer keys reloaded (PEM keys and JWKS files)"
+            : absl::StrCat("SIGHUP: token issuer keys NOT reloaded, the keys "
+                           "in use are kept: ",
+                           reloaded.ToString()));
+  }
   Log(absl::StrCat("received ", signal == SIGTERM ? "SIGTERM" : "SIGINT",
                    "; draining appends"));
   (*server)->Stop();  // drains appends, then closes the store

@@ -18,13 +18,16 @@ namespace {
 
 using casetrail::v1::AccessRecorded;
 
-// The value of request header `name`, or "".
-std::string Header(const grpc::CallbackServerContext& context,
-                   absl::string_view name) {
-  const auto& metadata = context.client_metadata();
-  auto it = metadata.find(grpc::string_ref(name.data(), name.size()));
-  if (it == metadata.end()) return "";
-  return std::string(it->second.data(), it->second.size());
+// The one value of security header `name`, or "" (security/request_headers.h).
+absl::StatusOr<std::string> Header(const grpc::CallbackServerContext& context,
+                                   absl::string_view name) {
+  std::vector<absl::string_view> values;
+  const auto [begin, end] = context.client_metadata().equal_range(
+      grpc::string_ref(name.data(), name.size()));
+  for (auto it = begin; it != end; ++it) {
+    values.emplace_back(it->second.data(), it->second.size());
+  }
+  return security::SecurityHeaderValue(name, values);
 }
 
 // Waits for an async completion; for the blocking forms on worker threads.
@@ -63,7 +66,8 @@ RequestSecurity::RequestSecurity(const security::SecurityPolicy* policy,
       log_(store) {}
 
 absl::StatusOr<security::Principal> RequestSecurity::Authenticate(
-    const grpc::CallbackServerContext& context) const {
+    const grpc::CallbackServerContext& context,
+    absl::string_view authorization) const {
   // A verified client certificate that names a configured system wins; a
   // person's bearer token is the other way in.
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
@@ -75,7 +79,6 @@ absl::StatusOr<security::Principal> RequestSecurity::Authenticate(
         policy_->AuthenticateCertificate(names);
     if (system.ok()) return system;
   }
-  const std::string authorization = Header(context, "authorization");
   if (authorization.empty()) {
     return absl::UnauthenticatedError(
         names.empty()
@@ -106,16 +109,32 @@ void RequestSecurity::Authorize(
     return;
   }
   call.enabled = true;
-  absl::StatusOr<security::Principal> principal = Authenticate(context);
+  // A malformed header is refused from the request alone, before anything is
+  // authenticated or recorded.
+  absl::StatusOr<std::string> authorization =
+      Header(context, security::kAuthorizationHeader);
+  absl::StatusOr<std::string> purpose = Header(context, kPurposeHeader);
+  absl::StatusOr<std::string> break_glass = Header(context, kBreakGlassHeader);
+  for (const absl::StatusOr<std::string>* header :
+       {&authorization, &purpose, &break_glass}) {
+    if (!header->ok()) {
+      done(header->status());
+      return;
+    }
+  }
+  absl::StatusOr<security::Principal> principal =
+      Authenticate(context, *authorization);
   if (!principal.ok()) {
     done(principal.status());
     return;
   }
   call.principal = *std::move(principal);
-  call.purpose =
-      std::string(absl::StripAsciiWhitespace(Header(context, kPurposeHeader)));
-  call.break_glass_reason = std::string(
-      absl::StripAsciiWhitespace(Header(context, kBreakGlassHeader)));
+  // The purpose must be exactly a configured one: "direct-work " is not
+  // "direct-work". A break-glass reason is free text, kept without the
+  // spaces around it.
+  call.purpose = *std::move(purpose);
+  call.break_glass_reason =
+      std::string(absl::StripAsciiWhitespace(*break_glass));
   absl::Status allowed = policy_->CheckMethod(call.principal, method);
   if (!allowed.ok()) {
     if (!read) {

@@ -24,12 +24,13 @@
 #include "projections/runner.h"
 #include "security/access_log.h"
 #include "security/policy.h"
+#include "security/request_headers.h"
 
 namespace casetrail::services {
 
-// Request headers.
-inline constexpr char kPurposeHeader[] = "x-casetrail-purpose";
-inline constexpr char kBreakGlassHeader[] = "x-casetrail-break-glass";
+// Request headers (security/request_headers.h).
+using security::kBreakGlassHeader;
+using security::kPurposeHeader;
 
 // Who is calling, and why. Copyable.
 struct CallSecurity {
@@ -54,11 +55,13 @@ class RequestSecurity {
   bool enabled() const { return policy_ != nullptr; }
   const security::SecurityPolicy* policy() const { return policy_; }
 
-  // Authenticates the call (UNAUTHENTICATED) and checks the role x method
+  // Checks the security headers (INVALID_ARGUMENT for one sent twice or
+  // holding a control character; security::SecurityHeaderValue), then
+  // authenticates the call (UNAUTHENTICATED) and checks the role x method
   // matrix (PERMISSION_DENIED); for a read of case data (`read`), also the
-  // purpose (INVALID_ARGUMENT). A read refused by the matrix is recorded in
-  // the access audit before `done` runs with the refusal; every other
-  // outcome calls `done` at once.
+  // purpose, which must be exactly a configured one (INVALID_ARGUMENT). A read
+  // refused by the matrix is recorded in the access audit before `done` runs
+  // with the refusal; every other outcome calls `done` at once.
   void Authorize(const grpc::CallbackServerContext& context,
                  absl::string_view method, bool read,
                  casetrail::v1::AccessRecorded asked,
@@ -101,7 +104,8 @@ class RequestSecurity {
 
  private:
   absl::StatusOr<security::Principal> Authenticate(
-      const grpc::CallbackServerContext& context) const;
+      const grpc::CallbackServerContext& context,
+      absl::string_view authorization) const;
   // The position of the stream's last event, or nullopt if it has none.
   absl::StatusOr<std::optional<uint64_t>> LastPositionOf(
       const std::string& case_id) const;

@@ -121,6 +121,14 @@ absl::StatusOr<std::unique_ptr<CasetrailServer>> CasetrailServer::Start(
 
 CasetrailServer::~CasetrailServer() { Stop(); }
 
+absl::Status CasetrailServer::ReloadTokenKeys() {
+  if (policy_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "security is off (no --security_config): there are no token keys");
+  }
+  return policy_->ReloadKeys();
+}
+
 void CasetrailServer::Stop() {
   if (stopped_) return;
   stopped_ = true;

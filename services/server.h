@@ -102,6 +102,10 @@ class CasetrailServer {
   projections::ProjectionRunner& runner() { return *runner_; }
   // Null when security is off.
   const security::SecurityPolicy* policy() const { return policy_.get(); }
+  // Reads the token issuers' key files (PEM keys and JWKS files) again, for
+  // SIGHUP: security::SecurityPolicy::ReloadKeys. On error the keys in use
+  // are kept. FAILED_PRECONDITION when security is off. Thread-safe.
+  absl::Status ReloadTokenKeys();
 
   // Ends subscriptions, stops taking calls, lets in-flight appends finish and
   // be acknowledged, issues a last checkpoint, then closes the store.

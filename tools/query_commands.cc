@@ -18,6 +18,7 @@
 #include "projections/headlines.h"
 #include "projections/payload_fields.h"
 #include "tools/cli_common.h"
+#include "tools/terminal_text.h"
 
 ABSL_FLAG(std::string, as_known_at, "",
           "chronology/state/pack: answer as the record stood at this time "
@@ -711,24 +712,29 @@ int Access(const std::shared_ptr<grpc::Channel>& channel,
         flags.push_back(absl::AsciiStrToLower(
             v1::AccessFlag_Name(static_cast<v1::AccessFlag>(f)).substr(12)));
       }
-      std::string method = a.method().substr(a.method().rfind('/') + 1);
+      // Every stored text is escaped (tools/terminal_text.h): a reason or id
+      // holding a line break must not print as a row of its own.
+      const std::string method = TerminalText(
+          absl::string_view(a.method()).substr(a.method().rfind('/') + 1));
       const std::string flags_text =
           flags.empty() ? "" : "  [" + absl::StrJoin(flags, ", ") + "]";
       const std::string glass_text =
           a.break_glass_reason().empty()
               ? ""
-              : "  break-glass: \"" + a.break_glass_reason() + "\"";
+              : "  break-glass: \"" + TerminalText(a.break_glass_reason()) +
+                    "\"";
       std::printf(
           "%-16s  %-26s  %-18s  %-22s  %-26s  %s%s%s\n",
           LocalTime(e.recorded_at(), "%Y-%m-%d %H:%M").c_str(),
-          absl::StrCat(a.principal_id(), " (",
+          absl::StrCat(TerminalText(a.principal_id()), " (",
                        projections::EnumWords(v1::Role_descriptor(), a.role()),
                        ")")
               .c_str(),
-          a.purpose().c_str(), method.c_str(),
-          (a.case_id().empty() ? a.child_id() : a.case_id()).c_str(),
-          (a.refused() ? "REFUSED: " + a.refusal_reason()
-                       : a.response_summary())
+          TerminalText(a.purpose()).c_str(), method.c_str(),
+          TerminalText(a.case_id().empty() ? a.child_id() : a.case_id())
+              .c_str(),
+          TerminalText(a.refused() ? "REFUSED: " + a.refusal_reason()
+                                   : a.response_summary())
               .c_str(),
           flags_text.c_str(), glass_text.c_str());
     }

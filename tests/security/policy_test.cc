@@ -7,11 +7,13 @@
 
 #include "security/policy.h"
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -26,6 +28,7 @@
 #include "gtest/gtest.h"
 #include "security/jwt.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/test_jwks.h"
 
 namespace casetrail::security {
 namespace {
@@ -35,6 +38,7 @@ using casetrail::testing::TempDir;
 using casetrail::testing::WriteWholeFile;
 using casetrail::v1::AccessFlag;
 using casetrail::v1::Role;
+using ::testing::AnyOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -703,7 +707,9 @@ TEST_F(PolicyTest, EmptyPurposeIsRefusedListingThePurposes) {
 }
 
 TEST_F(PolicyTest, UnknownPurposeIsRefused) {
-  for (const char* purpose : {"curiosity", "Direct-Work", "direct-work "}) {
+  // Purposes match exactly: no trimming, no case folding.
+  for (const char* purpose : {"curiosity", "Direct-Work", "direct-work ",
+                              " direct-work", "direct-work\t"}) {
     const absl::Status s = Policy().CheckPurpose(purpose);
     EXPECT_TRUE(absl::IsInvalidArgument(s)) << purpose << ": " << s;
     EXPECT_THAT(Text(s.message()), HasSubstr(purpose));
@@ -782,7 +788,10 @@ class DecideCaseTest : public PolicyTest {
       EXPECT_THAT(d.refusal, IsEmpty());
     } else {
       EXPECT_THAT(d.refusal, Not(IsEmpty()));
-      EXPECT_THAT(d.flags, IsEmpty());
+      // A refusal records whether the case was outside the allocation, and
+      // nothing else.
+      EXPECT_THAT(d.flags,
+                  AnyOf(IsEmpty(), ElementsAre(v1::ACCESS_FLAG_NO_ALLOCATION)));
     }
     return d;
   }
@@ -1165,6 +1174,56 @@ TEST_F(DecideCaseTest, OtherTenantsCaseIsRefused) {
   }
 }
 
+// An information-governance officer filtering the audit on no_allocation
+// must see attempts to browse outside one's allocation, not only the reads
+// that got through.
+TEST_F(DecideCaseTest, RefusalOutsideTheAllocationIsFlaggedNoAllocation) {
+  const std::vector<AccessFlag> no_allocation = {v1::ACCESS_FLAG_NO_ALLOCATION};
+  struct Case {
+    const char* what;
+    CaseDecision decision;
+  };
+  const Case outside[] = {
+      {"unallocated, no reason",
+       Decide(social_worker_, "northshire/case-1", ElsewhereCase())},
+      {"unallocated, short reason",
+       Decide(team_manager_, "northshire/case-1", ElsewhereCase(), "urgent")},
+      {"sealed, break-glass",
+       Decide(social_worker_, "northshire/case-1",
+              WithRestriction(ElsewhereCase(), v1::RESTRICTION_LEVEL_SEALED),
+              kReason)},
+      {"restricted, whole-tenant scope",
+       Decide(
+           service_manager_, "northshire/case-1",
+           WithRestriction(ElsewhereCase(), v1::RESTRICTION_LEVEL_RESTRICTED))},
+      {"not yet in the read model",
+       Decide(social_worker_, "northshire/case-9", CaseAccessFacts())},
+      {"panel chair, not a Channel case",
+       Decide(panel_chair_, "northshire/case-1", ElsewhereCase())},
+      {"reviewer, case not granted",
+       Decide(reviewer_, "northshire/case-3", ElsewhereCase())},
+      {"another tenant's case",
+       Decide(social_worker_, "southvale/case-1", ElsewhereCase())},
+  };
+  for (const Case& c : outside) {
+    SCOPED_TRACE(c.what);
+    EXPECT_FALSE(c.decision.allowed);
+    EXPECT_EQ(c.decision.flags, no_allocation);
+  }
+  // Refused inside the allocation (a sealed case of one's own team, or one
+  // granted): not flagged.
+  const CaseDecision own_sealed = Decide(
+      social_worker_, "northshire/case-1",
+      WithRestriction(Allocated("cp-north", ""), v1::RESTRICTION_LEVEL_SEALED));
+  EXPECT_FALSE(own_sealed.allowed);
+  EXPECT_THAT(own_sealed.flags, IsEmpty());
+  const CaseDecision granted_sealed =
+      Decide(reviewer_, "northshire/case-1",
+             WithRestriction(ElsewhereCase(), v1::RESTRICTION_LEVEL_SEALED));
+  EXPECT_FALSE(granted_sealed.allowed);
+  EXPECT_THAT(granted_sealed.flags, IsEmpty());
+}
+
 TEST_F(DecideCaseTest, ConfiguredBreakGlassRolesAndMinimumApply) {
   absl::StatusOr<std::unique_ptr<SecurityPolicy>> policy =
       FromText(FullText() + R"cfg(
@@ -1220,6 +1279,225 @@ TEST_F(PolicyTest, TenantWideScope) {
   // A social worker whose id has an all_cases grant gets no wider scope.
   EXPECT_FALSE(policy.HasTenantWideScope(
       Person("ns-auditor-all", v1::ROLE_SOCIAL_WORKER), kNow));
+}
+
+// --- JWKS files and ReloadKeys ---
+
+// Northshire's issuer with its keys in keys/ns.jwks (and optionally a PEM
+// key too).
+class IssuerKeysTest : public PolicyTest {
+ protected:
+  static std::string ConfigText(const std::string& keys) {
+    return absl::StrCat(TenantsText(), R"cfg(
+      token_issuers {
+        issuer: "https://idp.northshire.test"
+        audience: "casetrail"
+        )cfg",
+                        keys, R"cfg(
+        tenants: "northshire"
+      }
+    )cfg",
+                        PurposesText());
+  }
+  void WriteJwks(const std::vector<std::pair<std::string, KeyPairPem*>>& keys) {
+    std::vector<std::string> jwks;
+    for (const auto& [kid, key] : keys) {
+      jwks.push_back(testing::PublicJwk(key->public_key_pem, kid));
+    }
+    WriteWholeFile(dir_.Sub("keys/ns.jwks"), testing::JwkSet(jwks));
+  }
+  absl::StatusOr<Principal> Authenticate(const SecurityPolicy& policy,
+                                         const KeyPairPem& key,
+                                         const std::string& kid) {
+    return policy.AuthenticateToken(Sign(Claims(), key, kid), kNow);
+  }
+
+  KeyPairPem key_a_ = NewKeyPair();
+  KeyPairPem key_b_ = NewKeyPair();
+};
+
+TEST_F(IssuerKeysTest, TokensOfAJwksKeyAuthenticateByKid) {
+  WriteJwks({{"a", &key_a_}, {"b", &key_b_}});
+  absl::StatusOr<std::unique_ptr<SecurityPolicy>> policy =
+      FromText(ConfigText(R"cfg(jwks_file: "keys/ns.jwks")cfg"));
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_TRUE(Authenticate(**policy, key_a_, "a").ok());
+  EXPECT_TRUE(Authenticate(**policy, key_b_, "b").ok());
+  const absl::StatusOr<Principal> unknown = Authenticate(**policy, key_a_, "c");
+  EXPECT_TRUE(absl::IsUnauthenticated(unknown.status())) << unknown.status();
+  EXPECT_THAT(Text(unknown.status().message()),
+              HasSubstr("key id 'c' is not one of the keys"));
+  // PEM keys and a JWKS file together.
+  absl::StatusOr<std::unique_ptr<SecurityPolicy>> both = FromText(ConfigText(
+      R"cfg(keys { key_id: "ns-1" public_key_file: "keys/ns.pub" }
+            jwks_file: "keys/ns.jwks")cfg"));
+  ASSERT_TRUE(both.ok()) << both.status();
+  EXPECT_TRUE(Authenticate(**both, northshire_key_, "ns-1").ok());
+  EXPECT_TRUE(Authenticate(**both, key_b_, "b").ok());
+}
+
+TEST_F(IssuerKeysTest, IssuerWithoutKeysOrJwksIsRefused) {
+  ExpectInvalid(FromText(ConfigText("")), "keys or jwks_file");
+}
+
+TEST_F(IssuerKeysTest, BadJwksFileIsRefusedNamingIt) {
+  ExpectInvalid(FromText(ConfigText(R"cfg(jwks_file: "keys/absent.jwks")cfg")),
+                "keys/absent.jwks");
+  WriteWholeFile(dir_.Sub("keys/ns.jwks"),
+                 testing::JwkSet({testing::PublicJwk(key_a_.public_key_pem, "a",
+                                                     R"("alg":"ES256")")}));
+  absl::StatusOr<std::unique_ptr<SecurityPolicy>> p =
+      FromText(ConfigText(R"cfg(jwks_file: "keys/ns.jwks")cfg"));
+  ExpectInvalid(p, dir_.Sub("keys/ns.jwks"));
+  ExpectInvalid(p, "key #1 (kid 'a'): 'alg' is 'ES256'");
+  ExpectInvalid(p, kNorthshireIssuer);
+  // A kid that is also a PEM key's.
+  WriteJwks({{"ns-1", &key_a_}});
+  ExpectInvalid(FromText(ConfigText(
+                    R"cfg(keys { key_id: "ns-1" public_key_file: "keys/ns.pub" }
+                          jwks_file: "keys/ns.jwks")cfg")),
+                "lists key 'ns-1' twice");
+}
+
+TEST_F(IssuerKeysTest, ReloadKeysSwapsKeysAndForgetsVerifiedTokens) {
+  WriteJwks({{"a", &key_a_}});
+  absl::StatusOr<std::unique_ptr<SecurityPolicy>> policy =
+      FromText(ConfigText(R"cfg(jwks_file: "keys/ns.jwks")cfg"));
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  const std::string token_a = Sign(Claims(), key_a_, "a");
+  const std::string token_b = Sign(Claims(), key_b_, "b");
+  ASSERT_TRUE((*policy)->AuthenticateToken(token_a, kNow).ok());  // cached
+  EXPECT_TRUE(absl::IsUnauthenticated(
+      (*policy)->AuthenticateToken(token_b, kNow).status()));
+
+  // Rotation: b added, a removed.
+  WriteJwks({{"b", &key_b_}});
+  ASSERT_TRUE((*policy)->ReloadKeys().ok());
+  const absl::StatusOr<Principal> removed =
+      (*policy)->AuthenticateToken(token_a, kNow);
+  EXPECT_TRUE(absl::IsUnauthenticated(removed.status())) << removed.status();
+  EXPECT_THAT(Text(removed.status().message()), HasSubstr("key id 'a'"));
+  EXPECT_TRUE((*policy)->AuthenticateToken(token_b, kNow).ok());
+}
+
+TEST_F(IssuerKeysTest, ABadFileOnReloadKeepsTheKeysInUse) {
+  WriteJwks({{"a", &key_a_}});
+  absl::StatusOr<std::unique_ptr<SecurityPolicy>> policy = FromText(ConfigText(
+      R"cfg(keys { key_id: "ns-1" public_key_file: "keys/ns.pub" }
+            jwks_file: "keys/ns.jwks")cfg"));
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  const std::string token_a = Sign(Claims(), key_a_, "a");
+  struct Case {
+    const char* what;
+    std::string file;
+    std::string text;
+    const char* naming;
+  };
+  const Case cases[] = {
+      {"JWKS not JSON", "keys/ns.jwks", "{\"keys\": [", "not valid JSON"},
+      {"JWKS with a private key", "keys/ns.jwks",
+       testing::JwkSet(
+           {testing::PublicJwk(key_b_.public_key_pem, "b", R"("d":"AAAA")")}),
+       "private-key member 'd'"},
+      {"JWKS empty", "keys/ns.jwks", "  \n", "keys/ns.jwks"},
+      {"PEM key garbage", "keys/ns.pub", "not a key\n", "key 'ns-1'"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    const std::string before = ReadWholeFile(dir_.Sub(c.file));
+    WriteWholeFile(dir_.Sub(c.file), c.text);
+    const absl::Status reloaded = (*policy)->ReloadKeys();
+    EXPECT_TRUE(absl::IsInvalidArgument(reloaded)) << reloaded;
+    EXPECT_THAT(Text(reloaded.message()), HasSubstr(c.naming));
+    // The keys in use are kept.
+    EXPECT_TRUE((*policy)->AuthenticateToken(token_a, kNow).ok());
+    EXPECT_TRUE(Authenticate(**policy, northshire_key_, "ns-1").ok());
+    WriteWholeFile(dir_.Sub(c.file), before);
+  }
+  std::filesystem::remove(dir_.Sub("keys/ns.jwks"));
+  EXPECT_TRUE(absl::IsInvalidArgument((*policy)->ReloadKeys()));
+  EXPECT_TRUE((*policy)->AuthenticateToken(token_a, kNow).ok());
+}
+
+TEST_F(IssuerKeysTest, PemKeyFilesAreReloadedToo) {
+  absl::StatusOr<std::unique_ptr<SecurityPolicy>> policy = FromText(ConfigText(
+      R"cfg(keys { key_id: "ns-1" public_key_file: "keys/ns.pub" })cfg"));
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_TRUE(Authenticate(**policy, northshire_key_, "ns-1").ok());
+  WriteWholeFile(dir_.Sub("keys/ns.pub"), key_a_.public_key_pem);
+  ASSERT_TRUE((*policy)->ReloadKeys().ok());
+  EXPECT_TRUE(Authenticate(**policy, key_a_, "ns-1").ok());
+  EXPECT_FALSE(Authenticate(**policy, northshire_key_, "ns-1").ok());
+}
+
+// Authentication goes on on four threads while the keys are swapped back and
+// forth: every answer is one of the two key sets', and after the last reload
+// only its key is accepted.
+TEST_F(IssuerKeysTest, ReloadWhileAuthenticatingOnOtherThreads) {
+  WriteJwks({{"a", &key_a_}});
+  absl::StatusOr<std::unique_ptr<SecurityPolicy>> policy =
+      FromText(ConfigText(R"cfg(jwks_file: "keys/ns.jwks")cfg"));
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  const SecurityPolicy& p = **policy;
+  const std::string tokens[] = {Sign(Claims(), key_a_, "a"),
+                                Sign(Claims(), key_b_, "b")};
+  std::atomic<bool> stop{false};
+  std::atomic<int> unexpected{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      while (!stop.load()) {
+        const absl::Status s =
+            p.AuthenticateToken(tokens[t % 2], kNow).status();
+        if (!s.ok() && !absl::IsUnauthenticated(s)) unexpected.fetch_add(1);
+      }
+    });
+  }
+  for (int i = 0; i < 40; ++i) {
+    if (i % 2 == 0) {
+      WriteJwks({{"b", &key_b_}});
+    } else {
+      WriteJwks({{"a", &key_a_}});
+    }
+    ASSERT_TRUE((*policy)->ReloadKeys().ok());
+  }
+  stop.store(true);
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(unexpected.load(), 0);
+  // The last set holds a only.
+  EXPECT_TRUE(p.AuthenticateToken(tokens[0], kNow).ok());
+  EXPECT_FALSE(p.AuthenticateToken(tokens[1], kNow).ok());
+}
+
+// --- CheckSubscriptionPrefix ---
+
+TEST(SubscriptionPrefixTest, PeopleSubscribeOnlyToExactlyTheAccessAudit) {
+  for (Role role : kAllRoles) {
+    if (role == v1::ROLE_UPSTREAM_SYSTEM) continue;
+    SCOPED_TRACE(RoleName(role));
+    const Principal person = Person("ns-someone", role, "cp-north");
+    EXPECT_TRUE(CheckSubscriptionPrefix(person, "northshire/_access").ok());
+    for (const char* prefix :
+         {"northshire/_", "northshire/_acc", "northshire/_access2",
+          "northshire/_accessx", "northshire/_access/", "northshire/",
+          "northshire", "", "northshire/case-1", "southvale/_access",
+          "northshire/_ACCESS"}) {
+      SCOPED_TRACE(prefix);
+      const absl::Status s = CheckSubscriptionPrefix(person, prefix);
+      EXPECT_TRUE(absl::IsPermissionDenied(s)) << s;
+      EXPECT_THAT(Text(s.message()),
+                  HasSubstr("exactly \"northshire/_access\""));
+    }
+  }
+}
+
+TEST(SubscriptionPrefixTest, UpstreamSystemsSubscribeToTheirTenant) {
+  Principal system = Person("mosaic-northshire", v1::ROLE_UPSTREAM_SYSTEM);
+  system.kind = Principal::Kind::kSystem;
+  for (const char* prefix :
+       {"northshire/", "northshire/case-", "northshire/_access"}) {
+    EXPECT_TRUE(CheckSubscriptionPrefix(system, prefix).ok()) << prefix;
+  }
 }
 
 // --- Role names ---
