@@ -628,7 +628,124 @@ std::set<std::string> EveryMethod() {
 
 // The reviewed list of ReachableResponseTypes(). A line that changes means a
 // response can carry something new: look at redaction before updating it.
-constexpr char kReviewedResponseTypes[] = R"(REVIEWED)";
+constexpr char kReviewedResponseTypes[] =
+    R"(casetrail.v1.AccessEntry: position recorded_at access
+casetrail.v1.AccessRecorded: principal_id role team tenant token_id purpose break_glass_reason method case_id child_id request_summary refused refusal_reason items_returned cases_returned response_summary flags accessed_at
+casetrail.v1.Action: description owner due
+casetrail.v1.AgencyInformationReceived: request_id agency summary channel_s38
+casetrail.v1.AgencyInformationRequested: request_id requested_from information_requested purpose due channel_s38
+casetrail.v1.Allocation: worker team manager since
+casetrail.v1.Amendment: kind event_id position recorded_at target_event_id field_path old_value new_value text by
+casetrail.v1.AppendEventsResponse: events stream_version deduplicated
+casetrail.v1.AppendEventsStreamResponse: request_index appended error
+casetrail.v1.AppendedEvent: event_id position stream_version recorded_at leaf_hash tree_size
+casetrail.v1.AssessmentAuthorised: decision assessment_id child_id outcomes basis child_seen outcome_shared_in_writing outcome_withheld_reason
+casetrail.v1.AssessmentCheckpointReviewed: decision assessment_id cin_planning_meeting_considered cin_planning_meeting_planned
+casetrail.v1.AssessmentExtensionDecided: decision assessment_id request_event_id outcome new_target_date
+casetrail.v1.AssessmentExtensionRequested: assessment_id new_target_date rationale
+casetrail.v1.AssessmentStarted: assessment_id child_id framework start_date
+casetrail.v1.CaseAllocated: worker team manager reason
+casetrail.v1.CaseClosed: decision reason step_down step_down_to
+casetrail.v1.CaseEvent: event_id stream_id event_type schema_version occurred_at recorded_by source correlation_id causation_id child_ids jurisdiction significance restriction third_party opaque access_recorded contact_received referral_decision household_member_recorded case_allocated assessment_started assessment_checkpoint_reviewed specialist_assessment assessment_extension_requested assessment_extension_decided assessment_authorised strategy_discussion_held s47_started immediate_protection_taken s47_concluded conference_scheduled conference_held plan_changed core_group_held legal_status_changed prevent_referral_made police_gateway_assessed channel_referral_received vulnerability_assessed channel_panel_held channel_consent_recorded support_plan_agreed intervention_delivered channel_exited channel_post_exit_review visit_completed direct_work_recorded child_not_seen_alone_authorised interpreter_decision family_group_conference_held supervision_recorded management_decision consent_recorded consent_override_authorised information_shared agency_information_requested agency_information_received risk_analysis_recorded record_corrected record_annotated subject_dispute_recorded entry_retracted case_closed serious_incident_notified rapid_review_completed record_restriction_changed sar_processed
+casetrail.v1.CaseState: case_id jurisdiction stage children household legal_basis allocation consents prevent_episodes outstanding_authorisations re_referrals_within_12_months restriction restriction_permitted_user_ids restriction_permitted_roles event_restrictions deadlines flags closed closed_on open_s47_enquiries event_count next_position last_recorded_at open_assessments
+casetrail.v1.ChannelConsentRecorded: channel_case_id giver giver_name sought_by sought_at how_sought status child_view
+casetrail.v1.ChannelExited: decision channel_case_id reason closing_report
+casetrail.v1.ChannelPanelHeld: decision channel_case_id chair attendees outcome onward_referral_to dissent actions
+casetrail.v1.ChannelPanelPack.Cover: case_reference pack_date chair attendees restriction information_sharing_basis distribution
+casetrail.v1.ChannelPanelPack.Individual: person_id name date_of_birth age household parental_responsibility language communication_needs current_status
+casetrail.v1.ChannelPanelPack: cover individual referrals agency_returns vulnerability_assessments safeguarding_context consent support_plans decisions chronology_extract prior_episodes repeat_referral exit review_schedule current_episode case_ids
+casetrail.v1.ChannelPostExitReview: decision channel_case_id review_point reopen next_review
+casetrail.v1.ChannelReferralReceived: channel_case_id prevent_referral_id referred_by
+casetrail.v1.Checkpoint: tree_size root_hash issued_at signed_note
+casetrail.v1.ChildAge: child_id known years months
+casetrail.v1.ChildNotSeenAloneAuthorised: decision child_id visit_event_id
+casetrail.v1.ChildPlanDecision: child_id plan_decision categories
+casetrail.v1.ChildSeen: child_id seen seen_alone bedroom_seen
+casetrail.v1.ChildState: child_id name date_of_birth last_seen last_seen_alone last_bedroom_seen child_in_need_plan child_protection_plan plan_categories registered looked_after legal_statuses
+casetrail.v1.ChronologyEntry: case_id event_id position event_type occurred_at occurred_date same_day_sequence child_ids child_ages headline source agency significance action decision recorded_by recorded_at late_recording working_days_to_record amendments retracted restriction
+casetrail.v1.CivilDate: year month day
+casetrail.v1.ConferenceHeld: decision conference_id conference_type quorate attendees child_participation parents_participation child_decisions dissent core_group next_review_due
+casetrail.v1.ConferenceScheduled: conference_id conference_type scheduled_for target_date delay_reason delay_agreed_by_manager delay_agreed_by_chair
+casetrail.v1.ConsentOverrideAuthorised: decision purpose consent_event_id significant_harm_reason
+casetrail.v1.ConsentRecorded: consent_id purpose scope giver giver_person_id form status withdrawn_at
+casetrail.v1.ConsentState: purpose status consent_id giver_person_id overridden_by override_reason event_id date
+casetrail.v1.ContactReceived: source_code referrer concern immediate_danger
+casetrail.v1.CoreGroupHeld: plan_id attendees summary actions next_meeting
+casetrail.v1.Deadline: rule_id rule_version rule_set rule_set_version description key trigger_event_id trigger_event_type trigger_date due error met_by_event_id met_on extended_to extension_approved_on extension_event_id late_reason late_reason_recorded_on superseded not_applicable closed_reason closed_by_event_id closed_on status evaluated_on working_days_late jurisdiction
+casetrail.v1.Decision: decided_by rationale options_considered legal_basis child_views parents_views information_basis review_by
+casetrail.v1.DecisionMaker: id name role authority_level
+casetrail.v1.DecisionMarker: decided_by rationale information_basis_position information_basis_event_ids
+casetrail.v1.DirectWorkRecorded: child_id wishes_and_feelings tool
+casetrail.v1.Dissent: participant view
+casetrail.v1.EntryRetracted: target_event_id reason explanation
+casetrail.v1.EventRestriction: event_id level permitted_user_ids permitted_roles
+casetrail.v1.FamilyGroupConferenceHeld: attendees family_plan plan_agreed review_date
+casetrail.v1.GetCaseStateResponse: state provenance
+casetrail.v1.GetChannelPanelPackResponse: pack provenance
+casetrail.v1.GetCheckpointResponse: checkpoint verifier_key
+casetrail.v1.GetChronologyResponse: entries next_page_token total_entries provenance
+casetrail.v1.GetConsistencyProofResponse: old_size new_size hashes
+casetrail.v1.GetInclusionProofResponse: position tree_size event hashes
+casetrail.v1.GetLogInfoResponse: log_size format_version last_recorded_at
+casetrail.v1.GetProjectionStatusResponse: checkpoint log_size lag_events fingerprint events_applied rebuilds digest error
+casetrail.v1.HouseholdMember: person_id name date_of_birth relationship parental_responsibility language communication_needs event_id
+casetrail.v1.HouseholdMemberRecorded: person_id name date_of_birth relationship parental_responsibility language communication_needs
+casetrail.v1.ImmediateProtectionTaken: decision power action
+casetrail.v1.InformationBasis: event_ids log_position
+casetrail.v1.InformationShared: decision what recipients purpose lawful_basis reasoning consent_event_id
+casetrail.v1.InterpreterDecision: decision person_id language interpreter_used
+casetrail.v1.InterventionDelivered: channel_case_id plan_id provider attended summary
+casetrail.v1.LegalStatusChanged: child_id status change effective_date parental_responsibility_consent consent_event_id court_reference
+casetrail.v1.ListAccessResponse: entries next_page_token scanned
+casetrail.v1.ManagementDecision: decision subject escalation escalation_outcome actions
+casetrail.v1.OccurredAt: time precision
+casetrail.v1.OpaquePayload: content_type data
+casetrail.v1.OutstandingAuthorisation: needed description event_id since
+casetrail.v1.Participant: id name role agency
+casetrail.v1.PlanChanged: plan_id plan_type change effective_date registered end_reason
+casetrail.v1.PoliceGatewayAssessed: decision prevent_referral_id framework outcome
+casetrail.v1.PracticeFlag: kind event_id child_id description raised_by_event_id cleared cleared_by_event_id
+casetrail.v1.PreventEpisode: prevent_referral_id channel_case_id stage events referred_on closed_on
+casetrail.v1.PreventReferralMade: prevent_referral_id referrer concerns how_identified agencies_involved parents_informed parents_not_informed_reason
+casetrail.v1.Provenance: position log_size as_known_at rule_set rule_set_version withheld_events
+casetrail.v1.RapidReviewCompleted: decision notification_event_id local_review_recommended learning
+casetrail.v1.ReadCaseStreamResponse: events stream_version
+casetrail.v1.ReadLogResponse: events next_position log_size
+casetrail.v1.RebuildProjectionsResponse: position seconds cases
+casetrail.v1.Recipient: name role agency
+casetrail.v1.ReconstructDecisionResponse: decision_event marker state_at_basis chronology_at_basis relied_on later_corrections provenance
+casetrail.v1.RecordAnnotated: target_event_id field_path annotation
+casetrail.v1.RecordCorrected: target_event_id field_path old_value new_value reason source valid_from approved_by
+casetrail.v1.RecordRestrictionChanged: decision target_event_ids previous_level new_level category permitted_user_ids permitted_roles
+casetrail.v1.RecordedBy: user_id role team agency
+casetrail.v1.RecordedEvent: position stream_version recorded_at event
+casetrail.v1.Redaction: event_id field_path ground detail
+casetrail.v1.ReferralDecision: decision outcome primary_need referrer_acknowledged_at
+casetrail.v1.Referrer: name role agency contact_details
+casetrail.v1.RiskAnalysisRecorded: decision concerns strengths danger_statements safety_goals scaling disguised_compliance_indicators
+casetrail.v1.RiskFactor: description evidence evidence_event_ids judgement
+casetrail.v1.RiskJudgement: likelihood severity timescale
+casetrail.v1.S47Concluded: decision enquiry_id outcome
+casetrail.v1.S47Started: enquiry_id strategy_discussion_event_id enquiry_type lead_worker
+casetrail.v1.SARProcessed: request_id data_subject requester received_date due_date extended redactions
+casetrail.v1.ScalingScore: by score
+casetrail.v1.SeriousIncidentNotified: notification_reference became_aware_at incident
+casetrail.v1.Significance: significant direction why
+casetrail.v1.Source: system source_record_id informant provenance
+casetrail.v1.SpecialistAssessment: specialist_assessment_id assessment_id stage kind provider summary
+casetrail.v1.StrategyDiscussionHeld: decision format chair attendees information_shared s47_enquiry enquiry_type parents_told parents_told_at
+casetrail.v1.SubjectDisputeRecorded: target_event_id field_path disputed_by_person_id disputed_by_name statement
+casetrail.v1.SubscribeResponse: events next_position caught_up
+casetrail.v1.SupervisionRecorded: decision supervisee discussion risk actions
+casetrail.v1.SupportElement: nature provider intervention_provider timing
+casetrail.v1.SupportPlanAgreed: channel_case_id plan_id consent_event_id support review_date
+casetrail.v1.ThirdPartyMarker: party field_path reason
+casetrail.v1.VisitCompleted: visit_type at_home children
+casetrail.v1.VulnerabilityAssessed: channel_case_id framework framework_version engagement intent capability change_since_last
+casetrail.v1.VulnerabilityFactor: assessment evidence
+google.protobuf.Any: type_url value
+google.protobuf.Timestamp: seconds nanos
+google.rpc.Status: code message details)";
 
 TEST(RedactionLeakCoverageTest, EveryRpcHasACallerInTheLeakTest) {
   for (const std::string& method : EveryMethod()) {
