@@ -4,6 +4,7 @@
 // records, break-glass, cross-tenant attempts on every RPC, and the access
 // audit each read leaves.
 
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -25,7 +26,9 @@
 #include "gtest/gtest.h"
 #include "security/jwt.h"
 #include "security/policy.h"
+#include "tests/testing/raw_http2_call.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/test_jwks.h"
 #include "tools/event_json.h"
 
 #ifndef CASETRAIL_DEMO_CASE
@@ -149,6 +152,23 @@ class Client {
     grpc::ClientContext context;
     Prepare(context, c);
     return audit_->ListAccess(&context, r, response);
+  }
+  grpc::Status LogInfo(const Caller& c, v1::GetLogInfoResponse* response) {
+    grpc::ClientContext context;
+    Prepare(context, c);
+    return log_->GetLogInfo(&context, {}, response);
+  }
+  // ReadCaseStream with `extra` headers sent after the caller's.
+  grpc::Status ReadStreamWith(
+      const Caller& c, const std::string& stream,
+      const std::vector<std::pair<std::string, std::string>>& extra) {
+    grpc::ClientContext context;
+    Prepare(context, c);
+    for (const auto& [name, value] : extra) context.AddMetadata(name, value);
+    v1::ReadCaseStreamRequest request;
+    request.set_stream_id(stream);
+    v1::ReadCaseStreamResponse response;
+    return log_->ReadCaseStream(&context, request, &response);
   }
 
   // Calls `method` ("casetrail.v1.Service/Method") for `target`.
@@ -447,6 +467,14 @@ class SecurityTest : public ::testing::Test {
     grpc::Status status = client_->ListAccess(auditor, request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return {response.entries().begin(), response.entries().end()};
+  }
+
+  // The number of events in the log (every case and audit stream).
+  uint64_t LogSize() {
+    v1::GetLogInfoResponse info;
+    const grpc::Status status = client_->LogInfo(Upstream(), &info);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return info.log_size();
   }
 
   bool AllowedByMatrix(const std::string& method, v1::Role role) {
@@ -1117,6 +1145,321 @@ TEST_F(SecurityTest, StartRefusesABadSecurityConfig) {
   ASSERT_FALSE(server.ok());
   EXPECT_TRUE(absl::StrContains(server.status().message(), "missing.textproto"))
       << server.status();
+}
+
+// --- Security headers (issue 13) ---------------------------------------------
+
+TEST_F(SecurityTest, ASecurityHeaderSentTwiceIsRefusedAndNothingIsWritten) {
+  const Caller worker = As(v1::ROLE_SOCIAL_WORKER, "ns-lwilliams");
+  Caller glass = As(v1::ROLE_SOCIAL_WORKER, "ns-other", "CIN West");
+  glass.break_glass = "Emergency duty team call at 02:10, worker unavailable";
+  const uint64_t log_before = LogSize();
+  struct Case {
+    const char* header;
+    Caller caller;
+    std::string second;
+  };
+  const Case cases[] = {
+      {"x-casetrail-purpose", worker, "audit"},
+      {"x-casetrail-purpose", worker, "direct-work"},  // the same twice
+      {"x-casetrail-break-glass", glass, "A second, different reason"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.header);
+    const grpc::Status status =
+        client_->ReadStreamWith(c.caller, kCase, {{c.header, c.second}});
+    EXPECT_EQ(status.error_code(), StatusCode::INVALID_ARGUMENT)
+        << status.error_message();
+    EXPECT_EQ(
+        status.error_message(),
+        absl::StrCat("header ", c.header, " was sent 2 times; send it once"));
+  }
+  EXPECT_EQ(LogSize(), log_before);
+  EXPECT_TRUE(AccessOf("ns-lwilliams").empty());
+  EXPECT_TRUE(AccessOf("ns-other").empty());
+}
+
+TEST_F(SecurityTest, APurposeIsMatchedExactly) {
+  const uint64_t log_before = LogSize();
+  for (const char* purpose : {"direct-work ", " direct-work", "Direct-Work"}) {
+    SCOPED_TRACE(purpose);
+    Caller worker = As(v1::ROLE_SOCIAL_WORKER, "ns-lwilliams");
+    worker.purpose = purpose;
+    const grpc::Status status = client_->ReadStream(worker, kCase);
+    EXPECT_EQ(status.error_code(), StatusCode::INVALID_ARGUMENT)
+        << status.error_message();
+    EXPECT_TRUE(absl::StrContains(
+        status.error_message(),
+        absl::StrCat("purpose '", purpose, "' is not one of")))
+        << status.error_message();
+  }
+  EXPECT_EQ(LogSize(), log_before);
+  EXPECT_TRUE(AccessOf("ns-lwilliams").empty());
+  // Spelt exactly, it is accepted and recorded.
+  EXPECT_TRUE(
+      client_->ReadStream(As(v1::ROLE_SOCIAL_WORKER, "ns-lwilliams"), kCase)
+          .ok());
+  EXPECT_EQ(AccessOf("ns-lwilliams").size(), 1u);
+}
+
+// gRPC's own clients refuse to send a CR or LF in a header; an attacker's
+// client does not. RawGrpcCall writes the HTTP/2 request by hand.
+TEST_F(SecurityTest, ControlCharactersInStoredHeadersAreRefusedUnrecorded) {
+  const std::string token =
+      Token(v1::ROLE_SOCIAL_WORKER, "ns-other", "CIN West");
+  v1::ReadCaseStreamRequest request;
+  request.set_stream_id(kCase);
+  const std::string forged =
+      "Emergency duty team call\r\n2026-03-10 09:00  ns-lwilliams (Social "
+      "Worker)  direct-work  ReadCaseStream";
+  auto call = [&](const std::string& purpose, const std::string& reason) {
+    absl::StatusOr<testing::RawGrpcResponse> response = testing::RawGrpcCall(
+        server_->address(), "/casetrail.v1.CaseLog/ReadCaseStream",
+        {{"authorization", "Bearer " + token},
+         {"x-casetrail-purpose", purpose},
+         {"x-casetrail-break-glass", reason}},
+        request.SerializeAsString());
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.value_or(testing::RawGrpcResponse());
+  };
+  const uint64_t log_before = LogSize();
+  struct Case {
+    const char* what;
+    std::string purpose;
+    std::string reason;
+    const char* header;
+  };
+  const Case cases[] = {
+      {"CR LF in the reason", "direct-work", forged, "x-casetrail-break-glass"},
+      {"LF in the reason", "direct-work", "Emergency call\nat night",
+       "x-casetrail-break-glass"},
+      {"tab in the reason", "direct-work", "Emergency\tcall tonight",
+       "x-casetrail-break-glass"},
+      {"LF in the purpose", "direct-work\n", "Emergency duty team call",
+       "x-casetrail-purpose"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    const testing::RawGrpcResponse response = call(c.purpose, c.reason);
+    EXPECT_EQ(response.status, static_cast<int>(StatusCode::INVALID_ARGUMENT))
+        << response.message;
+    EXPECT_TRUE(absl::StrContains(
+        response.message,
+        absl::StrCat("header ", c.header, " holds a control character")))
+        << response.message;
+    EXPECT_FALSE(absl::StrContains(response.message, "ns-lwilliams"));
+  }
+  EXPECT_EQ(LogSize(), log_before);
+  EXPECT_TRUE(AccessOf("ns-other").empty());
+
+  // The same hand-written call with a plain reason reads the case, breaking
+  // glass, and is recorded with the reason as sent.
+  const testing::RawGrpcResponse ok =
+      call("direct-work", "Emergency duty team call at 02:10");
+  ASSERT_EQ(ok.status, 0) << ok.message;
+  v1::ReadCaseStreamResponse read;
+  ASSERT_TRUE(read.ParseFromString(ok.body));
+  EXPECT_GT(read.events_size(), 0);
+  const std::vector<v1::AccessEntry> access = AccessOf("ns-other");
+  ASSERT_EQ(access.size(), 1u);
+  EXPECT_EQ(access[0].access().break_glass_reason(),
+            "Emergency duty team call at 02:10");
+  EXPECT_TRUE(HasFlag(access[0].access(), v1::ACCESS_FLAG_BREAK_GLASS));
+}
+
+// --- Refusals are flagged for the information governance officer -----------
+
+TEST_F(SecurityTest, ARefusedReadOutsideTheAllocationIsFlaggedNoAllocation) {
+  const Caller other =
+      As(v1::ROLE_SOCIAL_WORKER, "ns-other", "Children in Need Team West");
+  v1::ReadCaseStreamResponse stream_before;
+  ASSERT_TRUE(client_->ReadStream(Upstream(), kCase, &stream_before).ok());
+  const uint64_t log_before = LogSize();
+  EXPECT_EQ(client_->ReadStream(other, kCase).error_code(),
+            StatusCode::PERMISSION_DENIED);
+  // The sealed case is refused to its own team: not flagged.
+  const Caller team = As(v1::ROLE_SOCIAL_WORKER, "ns-teammate");
+  EXPECT_EQ(client_->ReadStream(team, kSealedCase).error_code(),
+            StatusCode::PERMISSION_DENIED);
+  // One refused access event each; nothing else was written.
+  EXPECT_EQ(LogSize(), log_before + 2);
+  v1::ReadCaseStreamResponse stream_after;
+  ASSERT_TRUE(client_->ReadStream(Upstream(), kCase, &stream_after).ok());
+  EXPECT_EQ(stream_after.stream_version(), stream_before.stream_version());
+
+  const std::vector<v1::AccessEntry> refused = AccessOf("ns-other");
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_TRUE(refused[0].access().refused());
+  EXPECT_TRUE(HasFlag(refused[0].access(), v1::ACCESS_FLAG_REFUSED));
+  EXPECT_TRUE(HasFlag(refused[0].access(), v1::ACCESS_FLAG_NO_ALLOCATION));
+  const std::vector<v1::AccessEntry> own_team = AccessOf("ns-teammate");
+  ASSERT_EQ(own_team.size(), 1u);
+  EXPECT_TRUE(HasFlag(own_team[0].access(), v1::ACCESS_FLAG_REFUSED));
+  EXPECT_FALSE(HasFlag(own_team[0].access(), v1::ACCESS_FLAG_NO_ALLOCATION));
+
+  // Filtering the audit on no_allocation finds the browsing attempt.
+  v1::ListAccessRequest request;
+  request.set_case_id(kCase);
+  request.add_flags(v1::ACCESS_FLAG_NO_ALLOCATION);
+  v1::ListAccessResponse response;
+  ASSERT_TRUE(client_->ListAccess(Auditor(), request, &response).ok());
+  ASSERT_EQ(response.entries_size(), 1);
+  EXPECT_EQ(response.entries(0).access().principal_id(), "ns-other");
+  EXPECT_TRUE(response.entries(0).access().refused());
+}
+
+// --- Subscriptions ----------------------------------------------------------
+
+TEST_F(SecurityTest, PeopleSubscribeOnlyWithExactlyTheAccessAuditPrefix) {
+  const uint64_t log_before = LogSize();
+  for (const char* prefix :
+       {"northshire/_", "northshire/_acc", "northshire/_accessx"}) {
+    SCOPED_TRACE(prefix);
+    const grpc::Status status = client_->Subscribe(Auditor(), prefix);
+    EXPECT_EQ(status.error_code(), StatusCode::PERMISSION_DENIED);
+    EXPECT_TRUE(
+        absl::StrContains(status.error_message(),
+                          "with stream prefix exactly \"northshire/_access\""))
+        << status.error_message();
+  }
+  // Each refusal is one access event, flagged refused; nothing else.
+  EXPECT_EQ(LogSize(), log_before + 3);
+  const std::vector<v1::AccessEntry> access = AccessOf(kIgOfficer);
+  size_t refused = 0;
+  for (const v1::AccessEntry& e : access) {
+    if (e.access().method() == "/casetrail.v1.CaseLog/Subscribe") {
+      EXPECT_TRUE(e.access().refused());
+      EXPECT_TRUE(HasFlag(e.access(), v1::ACCESS_FLAG_REFUSED));
+      ++refused;
+    }
+  }
+  EXPECT_EQ(refused, 3u);
+  EXPECT_TRUE(client_->Subscribe(Auditor(), "northshire/_access").ok());
+}
+
+// --- Issuer keys from a JWKS file, rotated with SIGHUP -----------------------
+
+TEST_F(SecurityTest, JwksKeysRotateOnSighupWithoutRestart) {
+  // A second server whose northshire issuer also takes keys from a JWKS file.
+  absl::StatusOr<security::KeyPairPem> old_key =
+      security::GenerateEd25519KeyPair();
+  absl::StatusOr<security::KeyPairPem> new_key =
+      security::GenerateEd25519KeyPair();
+  ASSERT_TRUE(old_key.ok() && new_key.ok());
+  const std::string jwks = dir_.Sub("keys/northshire.jwks");
+  auto write_jwks = [&](const security::KeyPairPem& key,
+                        const std::string& kid) {
+    WriteWholeFile(
+        jwks, testing::JwkSet({testing::PublicJwk(
+                  key.public_key_pem, kid, R"("alg":"EdDSA","use":"sig")")}));
+  };
+  write_jwks(*old_key, "jwks-old");
+  std::string config = ReadWholeFile(dir_.Sub("security.textproto"));
+  const std::string keys_line =
+      R"(keys { key_id: "northshire-1" public_key_file: "keys/northshire-idp.pub" })";
+  ASSERT_TRUE(absl::StrContains(config, keys_line));
+  config.replace(config.find(keys_line), keys_line.size(),
+                 keys_line + "\n  jwks_file: \"keys/northshire.jwks\"");
+  WriteWholeFile(dir_.Sub("security-jwks.textproto"), config);
+  ServerProcess::Options options;
+  options.data_dir = dir_.Sub("data-jwks");
+  options.extra_flags = {"--security_config=" +
+                         dir_.Sub("security-jwks.textproto")};
+  absl::StatusOr<std::unique_ptr<ServerProcess>> started =
+      ServerProcess::Start(options);
+  ASSERT_TRUE(started.ok()) << started.status();
+  std::unique_ptr<ServerProcess> server = *std::move(started);
+  Client client(server->address());
+  const pid_t pid = server->pid();
+
+  auto caller = [&](const security::KeyPairPem& key, const std::string& kid) {
+    security::TokenClaims claims;
+    claims.issuer = kNorthIssuer;
+    claims.subject = "ns-lwilliams";
+    claims.role = "social_worker";
+    claims.team = kTeam;
+    claims.tenant = "northshire";
+    claims.audience = {"casetrail"};
+    claims.issued_at = absl::Now() - absl::Minutes(1);
+    claims.expires_at = absl::Now() + absl::Hours(1);
+    absl::StatusOr<std::string> token =
+        security::SignJwt(claims, key.private_key_pem, kid);
+    EXPECT_TRUE(token.ok()) << token.status();
+    Caller c;
+    c.token = token.value_or("");
+    return c;
+  };
+  const Caller with_old = caller(*old_key, "jwks-old");
+  const Caller with_new = caller(*new_key, "jwks-new");
+  const Caller with_pem = caller(north_, "northshire-1");
+  auto info = [&](const Caller& c) {
+    v1::GetLogInfoResponse response;
+    return client.LogInfo(c, &response);
+  };
+  auto log_size = [&] {
+    v1::GetLogInfoResponse response;
+    EXPECT_TRUE(client.LogInfo(with_pem, &response).ok());
+    return response.log_size();
+  };
+  // SIGHUP, then until casetraild has logged the outcome.
+  auto reload = [&](const std::string& logged) {
+    const size_t before = [&] {
+      const std::string text = server->StderrText();
+      size_t n = 0;
+      for (size_t at = text.find(logged); at != std::string::npos;
+           at = text.find(logged, at + 1)) {
+        ++n;
+      }
+      return n;
+    }();
+    ASSERT_EQ(kill(pid, SIGHUP), 0);
+    for (int i = 0; i < 100; ++i) {
+      const std::string text = server->StderrText();
+      size_t n = 0;
+      for (size_t at = text.find(logged); at != std::string::npos;
+           at = text.find(logged, at + 1)) {
+        ++n;
+      }
+      if (n > before) return;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    FAIL() << "casetraild did not log '" << logged << "':\n"
+           << server->StderrText();
+  };
+
+  EXPECT_TRUE(info(with_old).ok());
+  EXPECT_TRUE(info(with_pem).ok());
+  grpc::Status refused = info(with_new);
+  EXPECT_EQ(refused.error_code(), StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(absl::StrContains(refused.error_message(),
+                                "key id 'jwks-new' is not one of the keys"))
+      << refused.error_message();
+  const uint64_t size = log_size();
+
+  // Rotate: the new key in, the old one out.
+  write_jwks(*new_key, "jwks-new");
+  reload("token issuer keys reloaded");
+  EXPECT_TRUE(info(with_new).ok());
+  refused = info(with_old);  // accepted (and cached) before the reload
+  EXPECT_EQ(refused.error_code(), StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(absl::StrContains(refused.error_message(), "key id 'jwks-old'"))
+      << refused.error_message();
+  EXPECT_TRUE(info(with_pem).ok());
+
+  // A bad file is logged and the keys in use are kept.
+  WriteWholeFile(jwks,
+                 R"({"keys": [{"kty": "OKP", "crv": "Ed25519", "d": "x"}]})");
+  reload("token issuer keys NOT reloaded");
+  EXPECT_TRUE(absl::StrContains(server->StderrText(), "private-key member 'd'"))
+      << server->StderrText();
+  EXPECT_TRUE(info(with_new).ok());
+  EXPECT_EQ(info(with_old).error_code(), StatusCode::UNAUTHENTICATED);
+
+  // The same process all along, which wrote nothing for any of this.
+  EXPECT_EQ(server->pid(), pid);
+  EXPECT_TRUE(server->running());
+  EXPECT_EQ(log_size(), size);
+  EXPECT_EQ(server->Stop(), 0);
 }
 
 }  // namespace
