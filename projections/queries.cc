@@ -169,15 +169,26 @@ absl::Status QueryEngine::AwaitPosition(uint64_t min_position) const {
       store_->LogSize(), "); retry, or ask as known at a time"));
 }
 
+// True when `reader` withholds an event restricted in `model`'s case.
+bool WithholdsFrom(const ReaderView& reader, const v1::CaseModel& model) {
+  if (reader.sees_everything()) return false;
+  for (const v1::EventRestriction& r : model.state().event_restrictions()) {
+    if (reader.Withholds(r.event_id())) return true;
+  }
+  return false;
+}
+
 absl::StatusOr<QueryEngine::Loaded> QueryEngine::Load(
     const std::vector<std::string>& case_ids,
-    const google::protobuf::Timestamp* known_at, uint64_t min_position) const {
+    const google::protobuf::Timestamp* known_at, uint64_t min_position,
+    const ReaderView& reader) const {
   Loaded loaded;
   loaded.provenance.set_rule_set(config_.rules->set().name());
   loaded.provenance.set_rule_set_version(config_.rules->set().version());
   if (known_at != nullptr) {
     ReplayLimit limit;
     limit.known_at = ToTime(*known_at);
+    limit.reader = &reader;
     *loaded.provenance.mutable_as_known_at() = *known_at;
     loaded.provenance.set_log_size(store_->LogSize());
     uint64_t position = 0;
@@ -187,6 +198,8 @@ absl::StatusOr<QueryEngine::Loaded> QueryEngine::Load(
       if (!snapshot.ok()) return snapshot.status();
       if (snapshot->model.state().event_count() == 0) continue;
       position = std::max(position, snapshot->model.state().next_position());
+      loaded.provenance.set_withheld_events(
+          loaded.provenance.withheld_events() + snapshot->withheld_events);
       loaded.cases.push_back(*std::move(snapshot));
     }
     loaded.provenance.set_position(position);
@@ -220,6 +233,20 @@ absl::StatusOr<QueryEngine::Loaded> QueryEngine::Load(
       continue;
     }
     position = (*read)->checkpoint;
+    if (WithholdsFrom(reader, (*read)->snapshot.model)) {
+      // Folded again without what the reader may not see: the stored model
+      // holds what every event contributed.
+      ReplayLimit limit;
+      limit.reader = &reader;
+      absl::StatusOr<CaseSnapshot> replayed =
+          ReplayCase(*store_, config_, case_id, limit);
+      if (!replayed.ok()) return replayed.status();
+      position = std::max(position, replayed->model.state().next_position());
+      loaded.provenance.set_withheld_events(
+          loaded.provenance.withheld_events() + replayed->withheld_events);
+      loaded.cases.push_back(*std::move(replayed));
+      continue;
+    }
     loaded.cases.push_back(std::move((*read)->snapshot));
   }
   loaded.provenance.set_position(position);
@@ -228,7 +255,7 @@ absl::StatusOr<QueryEngine::Loaded> QueryEngine::Load(
 
 absl::StatusOr<v1::GetChronologyResponse> QueryEngine::Chronology(
     const v1::GetChronologyRequest& request, const CaseFilter& visible,
-    const absl::flat_hash_set<std::string>* hidden) const {
+    const ReaderView& reader) const {
   if (!Check(request).empty()) {
     return absl::InvalidArgumentError("malformed chronology request");
   }
@@ -249,7 +276,7 @@ absl::StatusOr<v1::GetChronologyResponse> QueryEngine::Chronology(
   }
   absl::StatusOr<Loaded> loaded = Load(
       case_ids, request.has_as_known_at() ? &request.as_known_at() : nullptr,
-      request.min_position());
+      request.min_position(), reader);
   if (!loaded.ok()) return loaded.status();
   if (loaded->cases.empty()) {
     return NotFound(
@@ -258,7 +285,6 @@ absl::StatusOr<v1::GetChronologyResponse> QueryEngine::Chronology(
         request.has_as_known_at());
   }
   ChronologyFilter filter;
-  filter.hidden_events = hidden;
   filter.child_id = request.child_id();
   filter.agency = request.agency();
   filter.significant_only = request.significant_only();
@@ -288,18 +314,19 @@ absl::StatusOr<v1::GetChronologyResponse> QueryEngine::Chronology(
         EncodeToken(KeyOf(*response.entries().rbegin())));
   }
   *response.mutable_provenance() = loaded->provenance;
+  reader.Redact(&response);
   return response;
 }
 
 absl::StatusOr<v1::GetCaseStateResponse> QueryEngine::CaseState(
-    const v1::GetCaseStateRequest& request) const {
+    const v1::GetCaseStateRequest& request, const ReaderView& reader) const {
   if (!Check(request).empty()) {
     return absl::InvalidArgumentError("malformed case state request");
   }
   absl::StatusOr<Loaded> loaded =
       Load({request.case_id()},
            request.has_as_known_at() ? &request.as_known_at() : nullptr,
-           request.min_position());
+           request.min_position(), reader);
   if (!loaded.ok()) return loaded.status();
   if (loaded->cases.empty()) {
     return NotFound("no case ", request.case_id(), request.has_as_known_at());
@@ -310,12 +337,13 @@ absl::StatusOr<v1::GetCaseStateResponse> QueryEngine::CaseState(
                     response.mutable_state());
   DescribeDeadlines(*config_.rules, response.mutable_state());
   *response.mutable_provenance() = loaded->provenance;
+  reader.Redact(&response);
   return response;
 }
 
 absl::StatusOr<v1::GetChannelPanelPackResponse> QueryEngine::ChannelPanelPack(
-    const v1::GetChannelPanelPackRequest& request,
-    const CaseFilter& visible) const {
+    const v1::GetChannelPanelPackRequest& request, const CaseFilter& visible,
+    const ReaderView& reader) const {
   if (!Check(request).empty()) {
     return absl::InvalidArgumentError("malformed Channel panel pack request");
   }
@@ -329,7 +357,7 @@ absl::StatusOr<v1::GetChannelPanelPackResponse> QueryEngine::ChannelPanelPack(
   if (visible) std::erase_if(*case_ids, std::not_fn(visible));
   absl::StatusOr<Loaded> loaded = Load(
       *case_ids, request.has_as_known_at() ? &request.as_known_at() : nullptr,
-      request.min_position());
+      request.min_position(), reader);
   if (!loaded.ok()) return loaded.status();
   std::vector<const CaseSnapshot*> cases;
   for (const CaseSnapshot& c : loaded->cases) cases.push_back(&c);
@@ -339,6 +367,7 @@ absl::StatusOr<v1::GetChannelPanelPackResponse> QueryEngine::ChannelPanelPack(
   v1::GetChannelPanelPackResponse response;
   *response.mutable_pack() = *std::move(pack);
   *response.mutable_provenance() = loaded->provenance;
+  reader.Redact(&response);
   return response;
 }
 
@@ -360,14 +389,21 @@ absl::StatusOr<std::optional<v1::RecordedEvent>> QueryEngine::EventOfCase(
 }
 
 absl::StatusOr<v1::ReconstructDecisionResponse>
-QueryEngine::ReconstructDecision(
-    const v1::ReconstructDecisionRequest& request) const {
+QueryEngine::ReconstructDecision(const v1::ReconstructDecisionRequest& request,
+                                 const ReaderView& reader) const {
   if (!Check(request).empty()) {
     return absl::InvalidArgumentError("malformed reconstruction request");
   }
+  // A decision withheld from the reader is, for them, not in the case.
+  if (reader.Withholds(request.event_id())) {
+    return absl::NotFoundError(absl::StrCat("no event ", request.event_id(),
+                                            " in case ", request.case_id()));
+  }
   // The whole case as known now, for the decision and what followed it.
+  ReplayLimit all;
+  all.reader = &reader;
   absl::StatusOr<CaseSnapshot> now =
-      ReplayCase(*store_, config_, request.case_id(), ReplayLimit());
+      ReplayCase(*store_, config_, request.case_id(), all);
   if (!now.ok()) return now.status();
   const v1::CaseModel& model = now->model;
   if (model.state().event_count() == 0) {
@@ -405,6 +441,7 @@ QueryEngine::ReconstructDecision(
   // The case as it stood for the decider: every event below the basis.
   ReplayLimit at_basis;
   at_basis.below_position = decision->marker().information_basis_position();
+  at_basis.reader = &reader;
   absl::StatusOr<CaseSnapshot> then =
       ReplayCase(*store_, config_, request.case_id(), at_basis);
   if (!then.ok()) return then.status();
@@ -438,6 +475,8 @@ QueryEngine::ReconstructDecision(
   provenance.set_log_size(store_->LogSize());
   provenance.set_rule_set(config_.rules->set().name());
   provenance.set_rule_set_version(config_.rules->set().version());
+  provenance.set_withheld_events(now->withheld_events);
+  reader.Redact(&response);
   return response;
 }
 

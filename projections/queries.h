@@ -23,6 +23,7 @@
 #include "eventstore/event_store.h"
 #include "projections/case_fold.h"
 #include "projections/read_model.h"
+#include "projections/reader_view.h"
 #include "projections/runner.h"
 
 namespace casetrail::projections {
@@ -65,22 +66,27 @@ class QueryEngine {
   // anything of them is read: access control (services/request_security.h)
   // leaves out the cases the caller may not see, so those are answered as if
   // they did not exist.
+  // Every answer is made for `reader` (reader_view.h): a case with events
+  // withheld from them is folded without those events, the answer is
+  // redacted, and Provenance.withheld_events counts what was left out.
   using CaseFilter = std::function<bool(const std::string& case_id)>;
 
-  // Entries of `hidden` events (may be null) are left out and not counted.
   absl::StatusOr<casetrail::v1::GetChronologyResponse> Chronology(
       const casetrail::v1::GetChronologyRequest& request,
       const CaseFilter& visible = nullptr,
-      const absl::flat_hash_set<std::string>* hidden = nullptr) const;
+      const ReaderView& reader = ReaderView()) const;
   absl::StatusOr<casetrail::v1::GetCaseStateResponse> CaseState(
-      const casetrail::v1::GetCaseStateRequest& request) const;
+      const casetrail::v1::GetCaseStateRequest& request,
+      const ReaderView& reader = ReaderView()) const;
   absl::StatusOr<casetrail::v1::GetChannelPanelPackResponse> ChannelPanelPack(
       const casetrail::v1::GetChannelPanelPackRequest& request,
-      const CaseFilter& visible = nullptr) const;
-  // Errors also: FAILED_PRECONDITION if the event is not a decision.
+      const CaseFilter& visible = nullptr,
+      const ReaderView& reader = ReaderView()) const;
+  // Errors also: FAILED_PRECONDITION if the event is not a decision; NOT_FOUND
+  // if it is withheld from `reader`.
   absl::StatusOr<casetrail::v1::ReconstructDecisionResponse>
-  ReconstructDecision(
-      const casetrail::v1::ReconstructDecisionRequest& request) const;
+  ReconstructDecision(const casetrail::v1::ReconstructDecisionRequest& request,
+                      const ReaderView& reader = ReaderView()) const;
   absl::StatusOr<casetrail::v1::GetProjectionStatusResponse> Status(
       const casetrail::v1::GetProjectionStatusRequest& request) const;
   absl::StatusOr<casetrail::v1::RebuildProjectionsResponse> Rebuild();
@@ -100,9 +106,11 @@ class QueryEngine {
     casetrail::v1::Provenance provenance;
   };
   // The snapshots of `case_ids` now (read model) or as known at `known_at`.
+  // A case with events withheld from `reader` is folded without them.
   absl::StatusOr<Loaded> Load(const std::vector<std::string>& case_ids,
                               const google::protobuf::Timestamp* known_at,
-                              uint64_t min_position) const;
+                              uint64_t min_position,
+                              const ReaderView& reader) const;
   absl::CivilDay Today() const;
   // The event `event_id` if it is in case `case_id`'s stream, else nullopt.
   absl::StatusOr<std::optional<casetrail::v1::RecordedEvent>> EventOfCase(

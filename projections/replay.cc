@@ -45,6 +45,11 @@ absl::StatusOr<CaseSnapshot> ReplayCase(const eventstore::EventStore& store,
         done = true;
         break;
       }
+      if (limit.reader != nullptr &&
+          limit.reader->Withholds(event.event().event_id())) {
+        ++snapshot.withheld_events;
+        continue;
+      }
       if (fold.Apply(event, &entry)) snapshot.entries.push_back(entry);
     }
     done = done || slice->events.size() < read.limit;

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "eventstore/event_store.h"
 #include "projections/case_fold.h"
+#include "projections/reader_view.h"
 #include "projections/views.h"
 
 namespace casetrail::projections {
@@ -21,6 +22,9 @@ struct ReplayLimit {
   std::optional<absl::Time> known_at;
   // Only events below this log position.
   std::optional<uint64_t> below_position;
+  // Leaves out the events withheld from this reader (not owned; null: none),
+  // as if they had not been recorded; the snapshot counts them.
+  const ReaderView* reader = nullptr;
 };
 
 // Folds the events of `case_id` within `limit`. A case with no such events

@@ -77,10 +77,6 @@ std::vector<v1::ChronologyEntry> Chronology(const std::vector<Snapshot*>& cases,
       if (filter.significant_only && !entry.significance().significant()) {
         continue;
       }
-      if (filter.hidden_events != nullptr &&
-          filter.hidden_events->contains(entry.event_id())) {
-        continue;
-      }
       v1::ChronologyEntry& shown = out.emplace_back(take(entry));
       if (auto it = amendments.find(shown.event_id()); it != amendments.end()) {
         for (const v1::Amendment* amendment : it->second) {

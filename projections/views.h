@@ -5,10 +5,10 @@
 // a day (B2) and the Channel panel pack (B3). Pure functions of the fold's
 // output, used alike for the live read model and for replays.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/time/civil_time.h"
 #include "casetrail/v1/case_queries.pb.h"
 #include "casetrail/v1/projections.pb.h"
@@ -20,6 +20,9 @@ namespace casetrail::projections {
 struct CaseSnapshot {
   casetrail::v1::CaseModel model;
   std::vector<casetrail::v1::ChronologyEntry> entries;
+  // Events of the case left out of this fold because they are withheld from
+  // the reader (projections/reader_view.h).
+  uint32_t withheld_events = 0;
 };
 
 struct ChronologyFilter {
@@ -29,9 +32,6 @@ struct ChronologyFilter {
   // Only entries recorded by this agency. Empty: multi-agency.
   std::string agency;
   bool significant_only = false;
-  // Events the reader may not see (docs/security.md): their entries are
-  // left out, and not counted. Not owned; may be null.
-  const absl::flat_hash_set<std::string>* hidden_events = nullptr;
 };
 
 // The chronology of one or more cases: entries filtered, sorted by occurred

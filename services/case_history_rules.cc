@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "projections/case_fold.h"
+#include "projections/dates.h"
 
 namespace casetrail::services {
 namespace {
@@ -47,9 +49,11 @@ class CaseFacts {
       latest = {e.event_id(), consent.status(), consent.giver(), "", {}};
       // The individual is the child the consent event concerns.
       if (!e.child_ids().empty()) latest.individual = e.child_ids(0);
-      latest.on = absl::ToCivilDay(
-          absl::FromUnixSeconds(e.occurred_at().time().seconds()),
-          absl::UTCTimeZone());
+      // The day is the local day (Europe/London) the fold gives the event,
+      // so that an age here agrees with the case read back.
+      latest.on =
+          projections::LocalDay(projections::FoldConfig::Default(),
+                                projections::ToTime(e.occurred_at().time()));
       consent_events_[e.event_id()] = consent.channel_case_id();
     }
   }

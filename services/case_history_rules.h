@@ -5,7 +5,9 @@
 // section C, issue 4): a correction, annotation, dispute or retraction targets
 // an event of the same case; Channel support is agreed only with consent
 // recorded and not since withdrawn or refused, and from a parent or guardian
-// when the individual was under 18 (rule 16, CTSA 2015 s36(4)).
+// when the individual was under 18 (rule 16, CTSA 2015 s36(4)) on the day the
+// consent occurred: the England and Wales local day (Europe/London), the day
+// the fold gives it (projections::LocalDay).
 // A command that breaks one gets FAILED_PRECONDITION: what is missing is in
 // the case's history, not in the command.
 

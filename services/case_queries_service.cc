@@ -163,37 +163,6 @@ uint64_t MinPosition(const casetrail::v1::ReconstructDecisionRequest&) {
   return 0;
 }
 
-// Leaves out of an answer what `hidden` events the reader may not see
-// (single-event restrictions). Chronologies are filtered by the engine; case
-// state is derived data and keeps what the events contributed
-// (docs/security.md).
-template <typename T, typename Id>
-void Drop(google::protobuf::RepeatedPtrField<T>* items,
-          const absl::flat_hash_set<std::string>& hidden, Id id) {
-  items->erase(
-      std::remove_if(items->begin(), items->end(),
-                     [&](const T& item) { return hidden.contains(id(item)); }),
-      items->end());
-}
-void Withhold(casetrail::v1::GetChronologyResponse*,
-              const absl::flat_hash_set<std::string>&) {}
-void Withhold(casetrail::v1::GetCaseStateResponse*,
-              const absl::flat_hash_set<std::string>&) {}
-void Withhold(casetrail::v1::GetChannelPanelPackResponse* r,
-              const absl::flat_hash_set<std::string>& hidden) {
-  Drop(r->mutable_pack()->mutable_chronology_extract(), hidden,
-       [](const auto& e) { return e.event_id(); });
-}
-void Withhold(casetrail::v1::ReconstructDecisionResponse* r,
-              const absl::flat_hash_set<std::string>& hidden) {
-  Drop(r->mutable_chronology_at_basis(), hidden,
-       [](const auto& e) { return e.event_id(); });
-  Drop(r->mutable_relied_on(), hidden,
-       [](const auto& e) { return e.event().event_id(); });
-  Drop(r->mutable_later_corrections(), hidden,
-       [](const auto& a) { return a.event_id(); });
-}
-
 }  // namespace
 
 template <typename Request, typename Response, typename Answer>
@@ -226,7 +195,9 @@ grpc::ServerUnaryReactor* CaseQueriesService::Respond(
     absl::Status scope_error;
     std::vector<casetrail::v1::AccessFlag> flags;
     std::vector<std::string> visible_cases;
-    absl::flat_hash_set<std::string> hidden;
+    // What the reader may not see of the cases opened to them: the one
+    // redaction point (projections/reader_view.h) makes every answer below.
+    projections::ReaderView reader;
     // Who may see what is decided from the read model: with min_position,
     // as of that position, so that a restriction or allocation the caller
     // has just appended already applies.
@@ -266,7 +237,7 @@ grpc::ServerUnaryReactor* CaseQueriesService::Respond(
         return;
       }
       flags = decision->flags;
-      hidden = std::move(decision->hidden_events);
+      reader.Withhold(decision->hidden_events);
     }
     projections::QueryEngine::CaseFilter visible;
     if (call->enabled && access.case_id().empty()) {
@@ -280,15 +251,13 @@ grpc::ServerUnaryReactor* CaseQueriesService::Respond(
         if (!decision->allowed) return false;
         flags.insert(flags.end(), decision->flags.begin(),
                      decision->flags.end());
-        hidden.insert(decision->hidden_events.begin(),
-                      decision->hidden_events.end());
+        reader.Withhold(decision->hidden_events);
         visible_cases.push_back(case_id);
         return true;
       };
     }
-    absl::StatusOr<Response> result = answer(*request, visible, &hidden);
+    absl::StatusOr<Response> result = answer(*request, visible, reader);
     if (!scope_error.ok()) result = scope_error;
-    if (result.ok() && !hidden.empty()) Withhold(&*result, hidden);
     AddFlags(flags, &access);
     if (result.ok()) {
       Outline(*result, &access);
@@ -325,8 +294,8 @@ grpc::ServerUnaryReactor* CaseQueriesService::GetChronology(
     casetrail::v1::GetChronologyResponse* response) {
   return Respond(
       context, "/casetrail.v1.CaseQueries/GetChronology", request, response,
-      [this](const auto& r, const auto& visible, const auto* hidden) {
-        return engine_->Chronology(r, visible, hidden);
+      [this](const auto& r, const auto& visible, const auto& reader) {
+        return engine_->Chronology(r, visible, reader);
       });
 }
 
@@ -335,8 +304,9 @@ grpc::ServerUnaryReactor* CaseQueriesService::GetCaseState(
     const casetrail::v1::GetCaseStateRequest* request,
     casetrail::v1::GetCaseStateResponse* response) {
   return Respond(context, "/casetrail.v1.CaseQueries/GetCaseState", request,
-                 response, [this](const auto& r, const auto&, const auto*) {
-                   return engine_->CaseState(r);
+                 response,
+                 [this](const auto& r, const auto&, const auto& reader) {
+                   return engine_->CaseState(r, reader);
                  });
 }
 
@@ -344,11 +314,11 @@ grpc::ServerUnaryReactor* CaseQueriesService::GetChannelPanelPack(
     grpc::CallbackServerContext* context,
     const casetrail::v1::GetChannelPanelPackRequest* request,
     casetrail::v1::GetChannelPanelPackResponse* response) {
-  return Respond(context, "/casetrail.v1.CaseQueries/GetChannelPanelPack",
-                 request, response,
-                 [this](const auto& r, const auto& visible, const auto*) {
-                   return engine_->ChannelPanelPack(r, visible);
-                 });
+  return Respond(
+      context, "/casetrail.v1.CaseQueries/GetChannelPanelPack", request,
+      response, [this](const auto& r, const auto& visible, const auto& reader) {
+        return engine_->ChannelPanelPack(r, visible, reader);
+      });
 }
 
 grpc::ServerUnaryReactor* CaseQueriesService::ReconstructDecision(
@@ -357,8 +327,8 @@ grpc::ServerUnaryReactor* CaseQueriesService::ReconstructDecision(
     casetrail::v1::ReconstructDecisionResponse* response) {
   return Respond(context, "/casetrail.v1.CaseQueries/ReconstructDecision",
                  request, response,
-                 [this](const auto& r, const auto&, const auto*) {
-                   return engine_->ReconstructDecision(r);
+                 [this](const auto& r, const auto&, const auto& reader) {
+                   return engine_->ReconstructDecision(r, reader);
                  });
 }
 

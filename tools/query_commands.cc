@@ -162,6 +162,12 @@ void PrintProvenance(const v1::Provenance& p) {
       static_cast<unsigned long long>(p.position()),
       static_cast<unsigned long long>(p.log_size()), p.rule_set().c_str(),
       p.rule_set_version());
+  if (p.withheld_events() > 0) {
+    std::printf(
+        "(%u restricted events withheld from you: this answer is made "
+        "without them)\n",
+        p.withheld_events());
+  }
 }
 
 std::string When(const v1::ChronologyEntry& e) {

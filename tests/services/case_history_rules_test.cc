@@ -9,9 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "eventstore/stored_event.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "projections/case_fold.h"
 #include "services/append_preparation.h"
 #include "tests/testing/case_events.h"
 #include "tests/testing/event_store_fixture.h"
@@ -200,6 +203,45 @@ TEST(CaseHistoryRulesTest, ChannelSupportNeedsConsentStillGiven) {
                                    Plan("p", "ch-1", "c1")}),
                           {}),
       IsEmpty());
+}
+
+// Regression: the individual's age was taken on the consent's UTC day while
+// the fold counts Europe/London days. 2025-06-30T23:30:00Z is 00:30 BST on
+// 1 July 2025, the 18th birthday of someone born on 1 July 2007: on the London
+// day they are 18 and consent for themselves; on the UTC day they were 17.
+TEST(CaseHistoryRulesTest, ConsentAgeIsTakenOnTheLondonDay) {
+  CaseEvent born = Typed("hm", "HouseholdMemberRecorded");
+  born.mutable_household_member_recorded()->set_person_id("child-1");
+  auto* dob = born.mutable_household_member_recorded()->mutable_date_of_birth();
+  dob->set_year(2007);
+  dob->set_month(7);
+  dob->set_day(1);
+  auto own_consent_at = [](absl::CivilSecond utc) {
+    CaseEvent c = Consent("c1", "ch-1", casetrail::v1::CONSENT_STATUS_GIVEN);
+    c.add_child_ids("child-1");
+    c.mutable_channel_consent_recorded()->set_giver(
+        casetrail::v1::CHANNEL_CONSENT_GIVER_INDIVIDUAL);
+    c.mutable_occurred_at()->mutable_time()->set_seconds(
+        absl::ToUnixSeconds(absl::FromCivil(utc, absl::UTCTimeZone())));
+    return c;
+  };
+  const absl::CivilSecond just_after_london_midnight(2025, 6, 30, 23, 30, 0);
+  ASSERT_EQ(projections::LocalDay(projections::FoldConfig::Default(),
+                                  absl::FromCivil(just_after_london_midnight,
+                                                  absl::UTCTimeZone())),
+            absl::CivilDay(2025, 7, 1))
+      << "the Europe/London zone is not loaded";
+  EXPECT_THAT(CheckAgainstHistory(
+                  Request({Plan("p", "ch-1")}),
+                  History({born, own_consent_at(just_after_london_midnight)})),
+              IsEmpty());
+  // An hour earlier it is still 30 June in London too: 17, refused.
+  auto young = CheckAgainstHistory(
+      Request({Plan("p", "ch-1")}),
+      History(
+          {born, own_consent_at(absl::CivilSecond(2025, 6, 30, 22, 30, 0))}));
+  ASSERT_EQ(young.size(), 1u);
+  EXPECT_THAT(young[0].description, HasSubstr("who was 17 then"));
 }
 
 class PrepareAppendTest : public casetrail::testing::EventStoreTest {};
