@@ -19,10 +19,24 @@ absl::StatusOr<IssuedCheckpoint> Parse(uint64_t tree_size, std::string note) {
 
 }  // namespace
 
-Checkpointer::Checkpointer(EventStore* store, NoteSigner signer, Clock* clock)
+absl::StatusOr<std::unique_ptr<Checkpointer>> Checkpointer::Create(
+    EventStore* store, NoteSigner signer, Clock* clock) {
+  absl::StatusOr<NoteVerifier> verifier =
+      NoteVerifier::FromVerifierKey(signer.verifier_key());
+  if (!verifier.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the checkpoint signer key \"", signer.name(),
+        "\" has no usable verifier key: ", verifier.status().message()));
+  }
+  return std::unique_ptr<Checkpointer>(
+      new Checkpointer(store, std::move(signer), *std::move(verifier), clock));
+}
+
+Checkpointer::Checkpointer(EventStore* store, NoteSigner signer,
+                           NoteVerifier verifier, Clock* clock)
     : store_(store),
       signer_(std::move(signer)),
-      verifier_(*NoteVerifier::FromVerifierKey(signer_.verifier_key())),
+      verifier_(std::move(verifier)),
       clock_(clock != nullptr ? clock : Clock::System()) {}
 
 Checkpointer::~Checkpointer() { Stop(); }
@@ -76,10 +90,23 @@ void Checkpointer::StartInterval(
     while (!interval_mu_.AwaitWithTimeout(absl::Condition(&stop_), interval)) {
       interval_mu_.Unlock();
       absl::Status status = Issue().status();
-      if (!status.ok() && on_error) on_error(status);
+      if (!status.ok()) {
+        {
+          absl::MutexLock f(&failures_mu_);
+          ++failures_.count;
+          failures_.last_error = status;
+          failures_.last_failed_at = clock_->Now();
+        }
+        if (on_error) on_error(status);
+      }
       interval_mu_.Lock();
     }
   });
+}
+
+IntervalFailures Checkpointer::interval_failures() const {
+  absl::MutexLock l(&failures_mu_);
+  return failures_;
 }
 
 void Checkpointer::Stop() {

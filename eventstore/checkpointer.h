@@ -10,9 +10,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -29,11 +32,25 @@ struct IssuedCheckpoint {
   std::string note;
 };
 
+// The failures of the interval thread's Issue() calls since StartInterval(),
+// for logs and metrics.
+struct IntervalFailures {
+  // How many failed (a later success does not reset it).
+  uint64_t count = 0;
+  // The latest failure's error; OK if none failed.
+  absl::Status last_error;
+  // When it failed, by the checkpointer's clock; InfinitePast() if none.
+  absl::Time last_failed_at = absl::InfinitePast();
+};
+
 class Checkpointer {
  public:
-  // `store` and `clock` (default: the system clock) are not owned and must
-  // outlive the checkpointer.
-  Checkpointer(EventStore* store, NoteSigner signer, Clock* clock = nullptr);
+  // A checkpointer that signs with `signer`. `store` and `clock` (default: the
+  // system clock) are not owned and must outlive the checkpointer. Errors:
+  // INVALID_ARGUMENT if `signer` yields no usable verifier key (a signer whose
+  // contents were moved out); nothing is stored.
+  static absl::StatusOr<std::unique_ptr<Checkpointer>> Create(
+      EventStore* store, NoteSigner signer, Clock* clock = nullptr);
   // Stops the interval thread.
   ~Checkpointer();
 
@@ -51,18 +68,24 @@ class Checkpointer {
   // log's size; NOT_FOUND if none was issued at that size; DATA_LOSS.
   absl::StatusOr<IssuedCheckpoint> AtSize(uint64_t tree_size) const;
 
-  // Calls Issue() every `interval` on a thread of its own until Stop();
-  // `on_error` (may be empty) hears about failures. Does nothing if the thread
-  // is already running.
+  // Calls Issue() every `interval` on a thread of its own until Stop(). A
+  // failure is counted in interval_failures() and then passed to `on_error`
+  // (may be empty), on that thread; the next interval tries again. Does
+  // nothing if the thread is already running.
   void StartInterval(absl::Duration interval,
                      std::function<void(const absl::Status&)> on_error);
   // Stops the interval thread. Idempotent.
   void Stop();
+  // The interval thread's failures so far.
+  IntervalFailures interval_failures() const;
 
   const NoteSigner& signer() const { return signer_; }
   const NoteVerifier& verifier() const { return verifier_; }
 
  private:
+  Checkpointer(EventStore* store, NoteSigner signer, NoteVerifier verifier,
+               Clock* clock);
+
   EventStore* const store_;
   const NoteSigner signer_;
   const NoteVerifier verifier_;
@@ -75,6 +98,9 @@ class Checkpointer {
   // Held to start or join the thread, never by the thread itself.
   absl::Mutex thread_mu_;
   std::thread interval_thread_ ABSL_GUARDED_BY(thread_mu_);
+
+  mutable absl::Mutex failures_mu_;
+  IntervalFailures failures_ ABSL_GUARDED_BY(failures_mu_);
 };
 
 }  // namespace casetrail::eventstore

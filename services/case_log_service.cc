@@ -222,8 +222,7 @@ class SubscribeReactor final
   void TryFinishWhileWaiting(grpc::Status status) {
     {
       absl::MutexLock l(&mu_);
-      if (!waiting_ || finished_ ||
-          !service_->store_->CancelNotification(waiter_)) {
+      if (!waiting_ || finished_ || !service_->waits_.Cancel(waiter_)) {
         return;
       }
       waiting_ = false;
@@ -241,17 +240,26 @@ class SubscribeReactor final
       absl::MutexLock l(&mu_);
       if (finished_) return;
       action = Decide(status);
-      if (action == Action::kFinish) finished_ = true;
       if (action == Action::kWait) {
-        waiting_ = true;
-        waiter_ = service_->store_->NotifyWhenLogGrows(next_position_, [this] {
-          {
-            absl::MutexLock l(&mu_);
-            waiting_ = false;
-          }
-          Step();
-        });
+        // Refused once the server is stopping: Decide() saw it running, but
+        // StopSubscriptions() may have woken the waiters since.
+        absl::StatusOr<eventstore::EventStore::NotificationId> waiter =
+            service_->waits_.Park(next_position_, [this] {
+              {
+                absl::MutexLock l(&mu_);
+                waiting_ = false;
+              }
+              Step();
+            });
+        if (waiter.ok()) {
+          waiting_ = true;
+          waiter_ = *waiter;
+        } else {
+          status = ToGrpcStatus(waiter.status());
+          action = Action::kFinish;
+        }
       }
+      if (action == Action::kFinish) finished_ = true;
     }
     if (action == Action::kWrite) StartWrite(&response_);
     if (action == Action::kFinish) Finish(status);
@@ -267,9 +275,9 @@ class SubscribeReactor final
                             "the subscriber's credential expired");
       return Action::kFinish;
     }
-    if (service_->stopping_.load() || service_->store_->closing()) {
-      status =
-          grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down");
+    if (service_->waits_.stopped() || service_->store_->closing()) {
+      status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "server is shutting down");
       return Action::kFinish;
     }
     eventstore::LogRead read;
@@ -315,7 +323,7 @@ class SubscribeReactor final
 
 CaseLogService::CaseLogService(eventstore::EventStore* store,
                                AppendLimits limits, RequestSecurity* security)
-    : store_(store), limits_(limits), security_(security) {}
+    : store_(store), limits_(limits), security_(security), waits_(store) {}
 
 grpc::ServerUnaryReactor* CaseLogService::AppendEvents(
     grpc::CallbackServerContext* context,
@@ -661,10 +669,10 @@ grpc::ServerUnaryReactor* CaseLogService::GetLogInfo(
 }
 
 void CaseLogService::StopSubscriptions() {
-  stopping_.store(true);
-  // Parked subscriptions wake, see stopping_, and finish with UNAVAILABLE; the
-  // others see it when their current write completes.
-  store_->WakeAllWaiters();
+  // Parked subscriptions wake, see it, and finish with UNAVAILABLE; the others
+  // see it when their current write completes, or are refused when they try
+  // to park.
+  waits_.Stop();
 }
 
 }  // namespace casetrail::services

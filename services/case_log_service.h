@@ -1,11 +1,10 @@
 #ifndef CASETRAIL_SERVICES_CASE_LOG_SERVICE_H_
 #define CASETRAIL_SERVICES_CASE_LOG_SERVICE_H_
 
-#include <atomic>
-
 #include "casetrail/v1/case_log.grpc.pb.h"
 #include "eventstore/event_store.h"
 #include "services/append_validation.h"
+#include "services/internal/subscriber_waits.h"
 #include "services/request_security.h"
 
 namespace casetrail::services {
@@ -56,8 +55,10 @@ class CaseLogService final : public CaseLogServiceBase {
       const casetrail::v1::GetLogInfoRequest* request,
       casetrail::v1::GetLogInfoResponse* response) override;
 
-  // Ends every open subscription with UNAVAILABLE, so that a server shutdown
-  // does not wait for them; new subscriptions end at once the same way.
+  // Ends every open subscription with UNAVAILABLE ("server is shutting
+  // down"), so that a server shutdown does not wait for them; new
+  // subscriptions, and one about to wait for the log to grow, end at once the
+  // same way.
   void StopSubscriptions();
 
  private:
@@ -87,7 +88,7 @@ class CaseLogService final : public CaseLogServiceBase {
   eventstore::EventStore* const store_;
   const AppendLimits limits_;
   RequestSecurity* const security_;
-  std::atomic<bool> stopping_{false};
+  SubscriberWaits waits_;
 };
 
 }  // namespace casetrail::services

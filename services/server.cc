@@ -7,6 +7,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "services/log_line.h"
 
 namespace casetrail::services {
 
@@ -64,11 +65,24 @@ absl::StatusOr<std::unique_ptr<CasetrailServer>> CasetrailServer::Start(
       options.signing_key_file.empty()
           ? eventstore::LoadOrCreateSignerKeyFile(key_file, options.log_origin)
           : eventstore::LoadSignerKeyFile(key_file));
-  server->checkpointer_ = std::make_unique<eventstore::Checkpointer>(
-      server->store_.get(), std::move(signer));
+  ASSIGN_OR_RETURN(server->checkpointer_,
+                   eventstore::Checkpointer::Create(server->store_.get(),
+                                                    std::move(signer)));
   RETURN_IF_ERROR(server->checkpointer_->Issue().status());
   if (options.checkpoint_interval > absl::ZeroDuration()) {
-    server->checkpointer_->StartInterval(options.checkpoint_interval, nullptr);
+    // A failure loses nothing (the next interval, a request or the stop signs
+    // one) but must not pass unseen: it is logged, and counted in
+    // checkpointer().interval_failures().
+    server->checkpointer_->StartInterval(
+        options.checkpoint_interval,
+        [checkpointer = server->checkpointer_.get(),
+         interval = options.checkpoint_interval](const absl::Status& status) {
+          LogLine(absl::StrCat("periodic checkpoint failed (",
+                               checkpointer->interval_failures().count,
+                               " failures since start); trying again in ",
+                               absl::FormatDuration(interval), ": ",
+                               status.ToString()));
+        });
   }
   server->fold_config_.calendar = &*server->calendar_;
   server->fold_config_.rules = &*server->timescale_rules_;
@@ -130,6 +144,9 @@ absl::Status CasetrailServer::ReloadTokenKeys() {
 }
 
 void CasetrailServer::Stop() {
+  // Held throughout, so that a second caller returns only once the server has
+  // stopped.
+  absl::MutexLock l(&stop_mu_);
   if (stopped_) return;
   stopped_ = true;
   // Stop following the log first: a rebuild in progress stops at its next

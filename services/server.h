@@ -5,7 +5,9 @@
 #include <optional>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "eventstore/checkpointer.h"
 #include "eventstore/event_store.h"
@@ -78,7 +80,10 @@ struct ServerOptions {
 // The casetraild process minus flags and signals: the event store, its
 // checkpointer, the projection runner and its read models, the CaseLog,
 // CaseQueries and LogIntegrity services, health and reflection.
-// Thread-safe; Stop() is idempotent.
+// Thread-safe; Stop() is idempotent. Threads: the caller's (Start, Stop, the
+// accessors), gRPC's callback threads (the services), the store's writer,
+// acknowledger and notifier threads, the checkpointer's interval thread (which
+// logs its failures to stderr) and the projection runner's.
 class CasetrailServer {
  public:
   // Opens the store, loads (or creates) the signing key, issues a checkpoint
@@ -108,7 +113,9 @@ class CasetrailServer {
   absl::Status ReloadTokenKeys();
 
   // Ends subscriptions, stops taking calls, lets in-flight appends finish and
-  // be acknowledged, issues a last checkpoint, then closes the store.
+  // be acknowledged, issues a last checkpoint, then closes the store. A call
+  // made while another is stopping the server returns once it has stopped.
+  // REQUIRES: not called from a gRPC callback (it waits for them to finish).
   void Stop();
 
  private:
@@ -130,7 +137,8 @@ class CasetrailServer {
   std::unique_ptr<IntegrityService> integrity_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
-  bool stopped_ = false;
+  absl::Mutex stop_mu_;
+  bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;
 };
 
 }  // namespace casetrail::services
