@@ -523,6 +523,54 @@ CaseDecision SecurityPolicy::DecideCase(const Principal& principal,
   return decision;
 }
 
+absl::StatusOr<LogScope> SecurityPolicy::ScopeLogRead(
+    const Principal& principal, absl::string_view stream_prefix,
+    bool subscription, absl::Time now) const {
+  if (!HasTenantWideScope(principal, now)) {
+    return absl::PermissionDeniedError(
+        "reading the log needs a scope of every case of your tenant (an "
+        "upstream system, or a grant of all cases)");
+  }
+  LogScope scope;
+  scope.stream_prefix = std::string(stream_prefix);
+  const std::string tenant_prefix = principal.tenant + "/";
+  if (absl::StartsWith(tenant_prefix, stream_prefix)) {
+    scope.stream_prefix = tenant_prefix;
+  } else if (!absl::StartsWith(stream_prefix, tenant_prefix)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "stream prefix '", stream_prefix,
+        "' is outside your tenant (stream ids begin \"", tenant_prefix, "\")"));
+  }
+  if (subscription) {
+    if (absl::Status allowed =
+            CheckSubscriptionPrefix(principal, scope.stream_prefix);
+        !allowed.ok()) {
+      return allowed;
+    }
+  }
+  // The access audit is for auditors.
+  if (principal.role != v1::ROLE_AUDITOR) {
+    scope.exclude_stream_prefix = principal.tenant + "/_";
+  }
+  return scope;
+}
+
+absl::Status SecurityPolicy::CheckProofScope(const Principal& principal,
+                                             absl::string_view stream_id,
+                                             absl::Time now) const {
+  if (eventstore::TenantOfStream(stream_id) != principal.tenant) {
+    return absl::PermissionDeniedError("the event is another tenant's");
+  }
+  if (eventstore::IsReservedStream(stream_id) &&
+      (principal.role != v1::ROLE_AUDITOR ||
+       !HasTenantWideScope(principal, now))) {
+    return absl::PermissionDeniedError(
+        "only auditors with a grant of all cases may prove access audit "
+        "events");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckSubscriptionPrefix(const Principal& principal,
                                      absl::string_view stream_prefix) {
   if (principal.role == v1::ROLE_UPSTREAM_SYSTEM) return absl::OkStatus();

@@ -50,6 +50,14 @@ struct Principal {
   absl::Time expires_at = absl::InfiniteFuture();
 };
 
+// The streams a log read covers (SecurityPolicy::ScopeLogRead).
+struct LogScope {
+  // Only streams beginning with this.
+  std::string stream_prefix;
+  // Not streams beginning with this; empty for none.
+  std::string exclude_stream_prefix;
+};
+
 // What the read model knows about who may see a case.
 struct CaseAccessFacts {
   // False when the case is not (yet) in the read model.
@@ -145,6 +153,27 @@ class SecurityPolicy {
   // systems, service managers, and grants of all_cases. Log reads and
   // subscriptions need it.
   bool HasTenantWideScope(const Principal& principal, absl::Time now) const;
+
+  // The streams a log read (CaseLog.ReadLog) or subscription (`subscription`)
+  // by `principal` with `stream_prefix` covers: it needs a tenant-wide scope;
+  // an empty prefix, or one that the tenant's prefix extends, becomes
+  // "<tenant>/"; a prefix outside the tenant is refused; a person may
+  // subscribe only to the access audit (CheckSubscriptionPrefix); and the
+  // access audit ("<tenant>/_...") is left out for anyone but auditors.
+  // PERMISSION_DENIED otherwise, built from the request and principal only.
+  absl::StatusOr<LogScope> ScopeLogRead(const Principal& principal,
+                                        absl::string_view stream_prefix,
+                                        bool subscription,
+                                        absl::Time now) const;
+  // Whether `principal` may prove an event of `stream_id` (an inclusion
+  // proof returns the event itself). OK for a case of their tenant, which
+  // DecideCase then decides as a read of the case, and for an access audit
+  // event when they are an auditor with a tenant-wide scope.
+  // PERMISSION_DENIED otherwise, with the reason for the access audit (the
+  // caller should be told less: whose event it is is not theirs to know).
+  absl::Status CheckProofScope(const Principal& principal,
+                               absl::string_view stream_id,
+                               absl::Time now) const;
 
   uint32_t bulk_threshold() const { return bulk_threshold_; }
 

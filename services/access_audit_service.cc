@@ -33,40 +33,30 @@ grpc::ServerUnaryReactor* AccessAuditService::ListAccess(
   asked.set_request_summary(absl::StrCat(
       "access audit",
       request->principal_id().empty() ? "" : " of " + request->principal_id()));
-  security_->Authorize(
-      *context, "/casetrail.v1.AccessAudit/ListAccess", /*read=*/true, asked,
-      [this, reactor, request, response,
-       asked](absl::StatusOr<CallSecurity> call) mutable {
-        if (!call.ok()) {
-          reactor->Finish(ToGrpcStatus(call.status()));
-          return;
-        }
+  reads_->Run(
+      *context, "/casetrail.v1.AccessAudit/ListAccess", std::move(asked),
+      [this, request, response](const CallSecurity& call,
+                                casetrail::v1::AccessRecorded& access) {
         // The audit names every case read and every break-glass reason: it
         // is for auditors whose grant covers the whole tenant.
-        if (!security_->policy()->HasTenantWideScope(call->principal,
+        if (!security_->policy()->HasTenantWideScope(call.principal,
                                                      absl::Now())) {
-          security_->Refuse(
-              *call, std::move(asked),
+          return ReadOutcome::Refused(
               "listing the access audit needs a grant of all cases of your "
-              "tenant",
-              [reactor](absl::Status s) { reactor->Finish(ToGrpcStatus(s)); });
-          return;
+              "tenant");
         }
         absl::StatusOr<casetrail::v1::ListAccessResponse> listed =
-            security::ListAccess(*store_, call->principal.tenant, *request);
-        if (!listed.ok()) {
-          reactor->Finish(ToGrpcStatus(listed.status()));
-          return;
-        }
+            security::ListAccess(*store_, call.principal.tenant, *request);
+        if (!listed.ok()) return ReadOutcome::NotRecorded(listed.status());
         *response = *std::move(listed);
-        casetrail::v1::AccessRecorded access = std::move(asked);
         access.set_items_returned(response->entries_size());
         access.set_response_summary(
             absl::StrCat(response->entries_size(), " access events of ",
                          response->scanned(), " examined"));
-        security_->Record(*call, std::move(access), [reactor](absl::Status s) {
-          reactor->Finish(ToGrpcStatus(s));
-        });
+        return ReadOutcome::Answered();
+      },
+      [reactor](absl::Status status) {
+        reactor->Finish(ToGrpcStatus(status));
       });
   return reactor;
 }

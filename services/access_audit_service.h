@@ -3,6 +3,7 @@
 
 #include "casetrail/v1/access.grpc.pb.h"
 #include "eventstore/event_store.h"
+#include "services/audited_read.h"
 #include "services/request_security.h"
 
 namespace casetrail::services {
@@ -16,8 +17,10 @@ namespace casetrail::services {
 class AccessAuditService final
     : public casetrail::v1::AccessAudit::CallbackService {
  public:
-  AccessAuditService(eventstore::EventStore* store, RequestSecurity* security)
-      : store_(store), security_(security) {}
+  // A listing runs as an audited read (audited_read.h) on `reads`' pool: it
+  // scans the audit stream. `reads` is not owned.
+  AccessAuditService(eventstore::EventStore* store, AuditedReads* reads)
+      : store_(store), security_(reads->security()), reads_(reads) {}
 
   grpc::ServerUnaryReactor* ListAccess(
       grpc::CallbackServerContext* context,
@@ -27,6 +30,7 @@ class AccessAuditService final
  private:
   eventstore::EventStore* const store_;
   RequestSecurity* const security_;
+  AuditedReads* const reads_;
 };
 
 }  // namespace casetrail::services

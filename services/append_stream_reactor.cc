@@ -9,8 +9,8 @@ namespace casetrail::services {
 
 AppendStreamReactor::AppendStreamReactor(eventstore::EventStore* store,
                                          const AppendLimits& limits,
-                                         Check check)
-    : store_(store), limits_(limits), check_(std::move(check)) {
+                                         WorkerPool* pool, Check check)
+    : store_(store), limits_(limits), pool_(pool), check_(std::move(check)) {
   Advance();
 }
 
@@ -37,6 +37,12 @@ void AppendStreamReactor::OnReadDone(bool ok) {
     Advance();
     return;
   }
+  // Preparation reads the case's history: on the pool, not this callback
+  // thread. reading_ stays true until the request is in the store's queue.
+  pool_->Schedule([this, index, slot] { PrepareAndAppend(index, slot); });
+}
+
+void AppendStreamReactor::PrepareAndAppend(uint64_t index, Slot* slot) {
   PreparedAppend prepared;
   if (check_) prepared.status = check_(slot->request);
   if (prepared.status.ok()) {

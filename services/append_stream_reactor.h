@@ -9,6 +9,7 @@
 #include "casetrail/v1/case_log.grpc.pb.h"
 #include "eventstore/event_store.h"
 #include "services/append_validation.h"
+#include "services/worker_pool.h"
 
 namespace casetrail::services {
 
@@ -17,10 +18,12 @@ namespace casetrail::services {
 // reading), and writes one response per request in request order, each after
 // its append is durable or has failed.
 //
-// Threads: gRPC callback threads (reads, writes, cancel) and the store's
-// acknowledger thread (completions). All state is under mu_; gRPC operations
-// are started outside it. Deletes itself in OnDone, which gRPC calls only after
-// Finish, and Finish is called only when no append is still in the store.
+// Threads: gRPC callback threads (reads, writes, cancel), a WorkerPool thread
+// (each request's preparation, which reads the case's history) and the
+// store's acknowledger thread (completions). All state is under mu_; gRPC
+// operations are started outside it. Deletes itself in OnDone, which gRPC calls
+// only after Finish, and Finish is called only when no append is still in the
+// store.
 class AppendStreamReactor final
     : public grpc::ServerBidiReactor<
           casetrail::v1::AppendEventsRequest,
@@ -33,9 +36,9 @@ class AppendStreamReactor final
   using Check =
       std::function<grpc::Status(const casetrail::v1::AppendEventsRequest&)>;
 
-  // `store` must outlive the call.
+  // `store` and `pool` (where requests are prepared) must outlive the call.
   AppendStreamReactor(eventstore::EventStore* store, const AppendLimits& limits,
-                      Check check = nullptr);
+                      WorkerPool* pool, Check check = nullptr);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -49,6 +52,9 @@ class AppendStreamReactor final
     bool done = false;
   };
 
+  // Checks and prepares request `index` and hands it to the store; on the
+  // pool.
+  void PrepareAndAppend(uint64_t index, Slot* slot);
   // Records the outcome of request `index` and writes whatever is ready.
   void Complete(uint64_t index, const grpc::Status& status);
   // Starts the next gRPC operations that the state allows. Call without mu_
@@ -57,6 +63,7 @@ class AppendStreamReactor final
 
   eventstore::EventStore* const store_;
   const AppendLimits limits_;
+  WorkerPool* const pool_;
   const Check check_;
   casetrail::v1::AppendEventsRequest incoming_;
 

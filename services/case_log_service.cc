@@ -13,9 +13,11 @@
 #include "eventstore/stream_ids.h"
 #include "eventstore/wire_format.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "projections/reader_view.h"
 #include "services/append_preparation.h"
 #include "services/append_response.h"
 #include "services/append_stream_reactor.h"
+#include "services/audited_read.h"
 #include "services/grpc_status.h"
 
 namespace casetrail::services {
@@ -138,25 +140,15 @@ absl::StatusOr<size_t> KeepVisible(std::vector<std::string>* stored,
   return dropped;
 }
 
-// Records `access`, then answers with `status` and, if OK, `out` as the
-// response: no data leaves before its access event is durable, and none if
-// the event could not be written.
-void RecordThenRespond(RequestSecurity& security, const CallSecurity& call,
-                       AccessRecorded access, grpc::ServerUnaryReactor* reactor,
-                       grpc::Status status, std::shared_ptr<std::string> out,
-                       grpc::ByteBuffer* response_bytes) {
-  security.Record(call, std::move(access),
-                  [reactor, response_bytes, out = std::move(out),
-                   status = std::move(status)](absl::Status recorded) {
-                    if (!recorded.ok()) {
-                      reactor->Finish(ToGrpcStatus(recorded));
-                      return;
-                    }
-                    if (status.ok()) {
-                      SetResponse(std::move(*out), response_bytes);
-                    }
-                    reactor->Finish(status);
-                  });
+// The finish of a raw read (audited_read.h): on OK, `out` becomes the
+// response, handed to gRPC without a copy.
+std::function<void(absl::Status)> SendBytesOnOk(
+    grpc::ServerUnaryReactor* reactor, std::shared_ptr<std::string> out,
+    grpc::ByteBuffer* response_bytes) {
+  return [reactor, out = std::move(out), response_bytes](absl::Status status) {
+    if (status.ok()) SetResponse(std::move(*out), response_bytes);
+    reactor->Finish(ToGrpcStatus(status));
+  };
 }
 
 eventstore::LogFilter ToFilter(
@@ -178,13 +170,16 @@ class SubscribeReactor final
  public:
   // The subscription ends with UNAUTHENTICATED at its first step after
   // `expires_at` (the subscriber's token's exp).
-  SubscribeReactor(CaseLogService* service, uint64_t from_position,
-                   eventstore::LogFilter filter,
-                   absl::Time expires_at = absl::InfiniteFuture())
-      : service_(service),
-        next_position_(from_position),
-        filter_(std::move(filter)),
-        expires_at_(expires_at) {}
+  SubscribeReactor(CaseLogService* service, uint64_t from_position)
+      : service_(service), next_position_(from_position) {}
+
+  // What the subscription delivers, and until when (its credential's exp).
+  // Called once, before Start().
+  void Open(eventstore::LogFilter filter, absl::Time expires_at) {
+    absl::MutexLock l(&mu_);
+    filter_ = std::move(filter);
+    expires_at_ = expires_at;
+  }
 
   void Start() { Step(); }
 
@@ -311,8 +306,8 @@ class SubscribeReactor final
   CaseLogService* const service_;
   absl::Mutex mu_;
   uint64_t next_position_ ABSL_GUARDED_BY(mu_);
-  const eventstore::LogFilter filter_;
-  const absl::Time expires_at_;
+  eventstore::LogFilter filter_ ABSL_GUARDED_BY(mu_);
+  absl::Time expires_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   casetrail::v1::SubscribeResponse response_;
   bool sent_caught_up_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
@@ -322,8 +317,14 @@ class SubscribeReactor final
 };
 
 CaseLogService::CaseLogService(eventstore::EventStore* store,
-                               AppendLimits limits, RequestSecurity* security)
-    : store_(store), limits_(limits), security_(security), waits_(store) {}
+                               AppendLimits limits, AuditedReads* reads,
+                               WorkerPool* appends)
+    : store_(store),
+      limits_(limits),
+      security_(reads->security()),
+      reads_(reads),
+      appends_(appends),
+      waits_(store) {}
 
 grpc::ServerUnaryReactor* CaseLogService::AppendEvents(
     grpc::CallbackServerContext* context,
@@ -339,22 +340,26 @@ grpc::ServerUnaryReactor* CaseLogService::AppendEvents(
     reactor->Finish(ToGrpcStatus(allowed));
     return reactor;
   }
-  PreparedAppend prepared = PrepareAppend(*store_, *request, limits_);
-  if (!prepared.status.ok()) {
-    reactor->Finish(prepared.status);
-    return reactor;
-  }
-  // `request` stays valid until the reactor finishes.
-  store_->AppendAsync(std::move(prepared.append),
-                      [reactor, request, response](
-                          absl::StatusOr<eventstore::AppendResult> result) {
-                        if (!result.ok()) {
-                          reactor->Finish(ToGrpcStatus(result.status()));
-                          return;
-                        }
-                        FillAppendResponse(*result, *request, response);
-                        reactor->Finish(grpc::Status::OK);
-                      });
+  // Preparation reads the case's history (the rules that look back): on the
+  // append pool, not a callback thread. `request` and `response` stay valid
+  // until the reactor finishes.
+  appends_->Schedule([this, reactor, request, response] {
+    PreparedAppend prepared = PrepareAppend(*store_, *request, limits_);
+    if (!prepared.status.ok()) {
+      reactor->Finish(prepared.status);
+      return;
+    }
+    store_->AppendAsync(std::move(prepared.append),
+                        [reactor, request, response](
+                            absl::StatusOr<eventstore::AppendResult> result) {
+                          if (!result.ok()) {
+                            reactor->Finish(ToGrpcStatus(result.status()));
+                            return;
+                          }
+                          FillAppendResponse(*result, *request, response);
+                          reactor->Finish(grpc::Status::OK);
+                        });
+  });
   return reactor;
 }
 
@@ -367,7 +372,7 @@ CaseLogService::AppendEventsStream(grpc::CallbackServerContext* context) {
   // Each request's stream must be in the caller's tenant; a refusal answers
   // that request and the stream goes on.
   return new AppendStreamReactor(
-      store_, limits_,
+      store_, limits_, appends_,
       [security = security_, call = *std::move(call)](
           const casetrail::v1::AppendEventsRequest& request) {
         if (absl::Now() >= call.principal.expires_at) {
@@ -408,26 +413,16 @@ grpc::ServerUnaryReactor* CaseLogService::ReadCaseStream(
           : "forwards",
       " from version ", request->from_version(), ", limit ",
       ReadLimit(request->limit())));
-  security_->Authorize(
-      *context, "/casetrail.v1.CaseLog/ReadCaseStream", /*read=*/true, asked,
-      [this, reactor, request, response_bytes,
-       asked](absl::StatusOr<CallSecurity> call) mutable {
-        if (!call.ok()) {
-          reactor->Finish(ToGrpcStatus(call.status()));
-          return;
-        }
+  auto out = std::make_shared<std::string>();
+  reads_->Run(
+      *context, "/casetrail.v1.CaseLog/ReadCaseStream", std::move(asked),
+      [this, request, out](const CallSecurity& call, AccessRecorded& access) {
         absl::StatusOr<security::CaseDecision> decision =
-            security_->DecideCase(*call, request->stream_id());
-        if (!decision.ok()) {
-          reactor->Finish(ToGrpcStatus(decision.status()));
-          return;
-        }
+            security_->DecideCase(call, request->stream_id());
+        if (!decision.ok()) return ReadOutcome::NotRecorded(decision.status());
+        AddFlags(decision->flags, &access);
         if (!decision->allowed) {
-          AddFlags(decision->flags, &asked);
-          security_->Refuse(
-              *call, std::move(asked), std::move(decision->refusal),
-              [reactor](absl::Status s) { reactor->Finish(ToGrpcStatus(s)); });
-          return;
+          return ReadOutcome::Refused(std::move(decision->refusal));
         }
         eventstore::StreamRead read;
         read.stream_id = request->stream_id();
@@ -439,11 +434,13 @@ grpc::ServerUnaryReactor* CaseLogService::ReadCaseStream(
             store_->ReadStream(read);
         // Events restricted away from this reader are left out (the stream
         // version still says how many there are).
+        const projections::ReaderView reader(
+            std::move(decision->hidden_events));
         size_t withheld = 0;
-        if (slice.ok() && !decision->hidden_events.empty()) {
+        if (slice.ok() && !reader.sees_everything()) {
           absl::StatusOr<size_t> dropped = KeepVisible(
               &slice->events, [&](const CaseEvent& e) -> absl::StatusOr<bool> {
-                return !decision->hidden_events.contains(e.event_id());
+                return !reader.Withholds(e.event_id());
               });
           if (dropped.ok()) {
             withheld = *dropped;
@@ -451,27 +448,23 @@ grpc::ServerUnaryReactor* CaseLogService::ReadCaseStream(
             slice = dropped.status();
           }
         }
-        AccessRecorded access = std::move(asked);
-        AddFlags(decision->flags, &access);
-        auto out = std::make_shared<std::string>();
-        if (slice.ok()) {
-          // ReadCaseStreamResponse: events = 1, stream_version = 2.
-          *out = ComposeEvents(slice->events, 1);
-          eventstore::AppendVarintField(2, slice->stream_version, out.get());
-          access.set_items_returned(slice->events.size());
-          if (!slice->events.empty()) {
-            access.add_cases_returned(request->stream_id());
-          }
-          access.set_response_summary(
-              absl::StrCat(slice->events.size(), " events; stream version ",
-                           slice->stream_version, WithheldNote(withheld)));
-        } else {
+        if (!slice.ok()) {
           access.set_response_summary(std::string(slice.status().message()));
+          return ReadOutcome::Answered(slice.status());
         }
-        RecordThenRespond(*security_, *call, std::move(access), reactor,
-                          ToGrpcStatus(slice.status()), std::move(out),
-                          response_bytes);
-      });
+        // ReadCaseStreamResponse: events = 1, stream_version = 2.
+        *out = ComposeEvents(slice->events, 1);
+        eventstore::AppendVarintField(2, slice->stream_version, out.get());
+        access.set_items_returned(slice->events.size());
+        if (!slice->events.empty()) {
+          access.add_cases_returned(request->stream_id());
+        }
+        access.set_response_summary(
+            absl::StrCat(slice->events.size(), " events; stream version ",
+                         slice->stream_version, WithheldNote(withheld)));
+        return ReadOutcome::Answered();
+      },
+      SendBytesOnOk(reactor, out, response_bytes));
   return reactor;
 }
 
@@ -481,28 +474,11 @@ absl::StatusOr<eventstore::LogFilter> CaseLogService::ScopeLogRead(
     const std::string& stream_prefix, bool subscription) const {
   eventstore::LogFilter filter = ToFilter(event_types, stream_prefix);
   if (!call.enabled) return filter;
-  if (!security_->policy()->HasTenantWideScope(call.principal, absl::Now())) {
-    return absl::PermissionDeniedError(
-        "reading the log needs a scope of every case of your tenant (an "
-        "upstream system, or a grant of all cases)");
-  }
-  const std::string tenant_prefix = call.principal.tenant + "/";
-  if (absl::StartsWith(tenant_prefix, filter.stream_prefix)) {
-    filter.stream_prefix = tenant_prefix;
-  } else if (!absl::StartsWith(filter.stream_prefix, tenant_prefix)) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "stream prefix '", filter.stream_prefix,
-        "' is outside your tenant (stream ids begin \"", tenant_prefix, "\")"));
-  }
-  if (subscription) {
-    absl::Status prefix =
-        security::CheckSubscriptionPrefix(call.principal, filter.stream_prefix);
-    if (!prefix.ok()) return prefix;
-  }
-  // The access audit is for auditors.
-  if (call.principal.role != casetrail::v1::ROLE_AUDITOR) {
-    filter.exclude_stream_prefix = call.principal.tenant + "/_";
-  }
+  absl::StatusOr<security::LogScope> scope = security_->policy()->ScopeLogRead(
+      call.principal, stream_prefix, subscription, absl::Now());
+  if (!scope.ok()) return scope.status();
+  filter.stream_prefix = std::move(scope->stream_prefix);
+  filter.exclude_stream_prefix = std::move(scope->exclude_stream_prefix);
   return filter;
 }
 
@@ -550,56 +526,46 @@ grpc::ServerUnaryReactor* CaseLogService::ReadLog(
       request->event_types().empty()
           ? ""
           : ", types " + absl::StrJoin(request->event_types(), ",")));
-  security_->Authorize(
-      *context, "/casetrail.v1.CaseLog/ReadLog", /*read=*/true, asked,
-      [this, reactor, request, response_bytes,
-       asked](absl::StatusOr<CallSecurity> call) mutable {
-        if (!call.ok()) {
-          reactor->Finish(ToGrpcStatus(call.status()));
-          return;
-        }
+  auto out = std::make_shared<std::string>();
+  reads_->Run(
+      *context, "/casetrail.v1.CaseLog/ReadLog", std::move(asked),
+      [this, request, out](const CallSecurity& call, AccessRecorded& access) {
         absl::StatusOr<eventstore::LogFilter> filter =
-            ScopeLogRead(*call, request->event_types(),
-                         request->stream_prefix(), /*subscription=*/false);
+            ScopeLogRead(call, request->event_types(), request->stream_prefix(),
+                         /*subscription=*/false);
         if (!filter.ok()) {
-          security_->Refuse(
-              *call, std::move(asked), std::string(filter.status().message()),
-              [reactor](absl::Status s) { reactor->Finish(ToGrpcStatus(s)); });
-          return;
+          return ReadOutcome::Refused(std::string(filter.status().message()));
         }
         eventstore::LogRead read;
         read.from_position = request->from_position();
         read.limit = ReadLimit(request->limit());
         read.filter = *std::move(filter);
         absl::StatusOr<eventstore::LogSlice> slice = store_->ReadLog(read);
-        AccessRecorded access = std::move(asked);
         size_t withheld = 0;
         if (slice.ok()) {
           absl::StatusOr<size_t> dropped =
-              WithholdFromLogRead(*call, &slice->events, &access);
+              WithholdFromLogRead(call, &slice->events, &access);
           if (dropped.ok()) {
             withheld = *dropped;
           } else {
             slice = dropped.status();
           }
         }
-        auto out = std::make_shared<std::string>();
-        if (slice.ok()) {
-          // ReadLogResponse: events = 1, next_position = 2, log_size = 3.
-          *out = ComposeEvents(slice->events, 1);
-          eventstore::AppendVarintField(2, slice->next_position, out.get());
-          eventstore::AppendVarintField(3, slice->log_size, out.get());
-          if (call->enabled) OutlineLogRead(slice->events, &access);
-          access.set_response_summary(
-              absl::StrCat(slice->events.size(), " events below position ",
-                           slice->next_position, WithheldNote(withheld)));
-        } else {
+        if (!slice.ok()) {
           access.set_response_summary(std::string(slice.status().message()));
+          return ReadOutcome::Answered(slice.status());
         }
-        RecordThenRespond(*security_, *call, std::move(access), reactor,
-                          ToGrpcStatus(slice.status()), std::move(out),
-                          response_bytes);
-      });
+        // ReadLogResponse: events = 1, next_position = 2, log_size = 3.
+        *out = ComposeEvents(slice->events, 1);
+        eventstore::AppendVarintField(2, slice->next_position, out.get());
+        eventstore::AppendVarintField(3, slice->log_size, out.get());
+        if (call.enabled) OutlineLogRead(slice->events, &access);
+        access.set_response_summary(
+            absl::StrCat(slice->events.size(), " events below position ",
+                         slice->next_position, WithheldNote(withheld)));
+        return ReadOutcome::Answered();
+      },
+      SendBytesOnOk(reactor, out, response_bytes));
   return reactor;
 }
 
@@ -615,34 +581,34 @@ CaseLogService::Subscribe(grpc::CallbackServerContext* context,
       request->event_types().empty()
           ? ""
           : ", types " + absl::StrJoin(request->event_types(), ",")));
-  absl::StatusOr<CallSecurity> call = security_->Authorize(
-      *context, "/casetrail.v1.CaseLog/Subscribe", /*read=*/true, asked);
-  absl::StatusOr<eventstore::LogFilter> filter =
-      call.ok() ? ScopeLogRead(*call, request->event_types(),
-                               request->stream_prefix(), /*subscription=*/true)
-                : call.status();
-  absl::Status status = filter.status();
-  if (call.ok() && !filter.ok()) {
-    status =
-        security_->Refuse(*call, asked, std::string(filter.status().message()));
-  } else if (call.ok()) {
-    // One access event for the whole subscription, when it opens: what it
-    // delivers later is bounded by the filter recorded here.
-    AccessRecorded access = asked;
-    AddFlags({casetrail::v1::ACCESS_FLAG_BULK}, &access);
-    access.set_response_summary("subscription opened");
-    status = security_->Record(*call, std::move(access));
-  }
-  if (!status.ok()) {
-    // A reactor that never reads: it finishes with the refusal at once.
-    auto* refused = new SubscribeReactor(this, 0, eventstore::LogFilter());
-    refused->Refuse(ToGrpcStatus(status));
-    return refused;
-  }
-  auto* reactor =
-      new SubscribeReactor(this, request->from_position(), *std::move(filter),
-                           call->principal.expires_at);
-  reactor->Start();
+  // Authorised and recorded on a worker; the reactor starts streaming once
+  // the access event is durable.
+  auto* reactor = new SubscribeReactor(this, request->from_position());
+  reads_->Run(
+      *context, "/casetrail.v1.CaseLog/Subscribe", std::move(asked),
+      [this, request, reactor](const CallSecurity& call,
+                               AccessRecorded& access) {
+        absl::StatusOr<eventstore::LogFilter> filter =
+            ScopeLogRead(call, request->event_types(), request->stream_prefix(),
+                         /*subscription=*/true);
+        if (!filter.ok()) {
+          return ReadOutcome::Refused(std::string(filter.status().message()));
+        }
+        // One access event for the whole subscription, when it opens: what
+        // it delivers later is bounded by the filter recorded here.
+        AddFlags({casetrail::v1::ACCESS_FLAG_BULK}, &access);
+        access.set_response_summary("subscription opened");
+        reactor->Open(*std::move(filter), call.principal.expires_at);
+        return ReadOutcome::Answered();
+      },
+      [reactor](absl::Status status) {
+        if (status.ok()) {
+          reactor->Start();
+        } else {
+          // It never reads: it finishes with the refusal at once.
+          reactor->Refuse(ToGrpcStatus(status));
+        }
+      });
   return reactor;
 }
 

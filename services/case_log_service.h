@@ -4,18 +4,21 @@
 #include "casetrail/v1/case_log.grpc.pb.h"
 #include "eventstore/event_store.h"
 #include "services/append_validation.h"
+#include "services/audited_read.h"
 #include "services/internal/subscriber_waits.h"
 #include "services/request_security.h"
+#include "services/worker_pool.h"
 
 namespace casetrail::services {
 
 class SubscribeReactor;
 
 // casetrail.v1.CaseLog on the callback API. Thin: checks the request, calls the
-// event store, converts the status. Appends complete on the store's
-// acknowledger thread, which finishes the RPC; reads run on gRPC's callback
-// threads (short RocksDB reads); subscriptions are woken by the store's
-// notifier thread.
+// event store, converts the status. Appends are prepared on the append pool
+// and complete on the store's acknowledger thread, which finishes the RPC;
+// reads and the opening of a subscription run on the audited-read pool;
+// subscriptions are then woken by the store's notifier thread. Nothing blocks
+// a gRPC callback thread.
 //
 // Thread-safe. `store` is not owned and must outlive the service.
 // ReadCaseStream and ReadLog are raw methods: their responses are composed from
@@ -28,9 +31,12 @@ using CaseLogServiceBase =
 
 class CaseLogService final : public CaseLogServiceBase {
  public:
-  // `security` checks and records every call (request_security.h).
+  // Reads of case data run through `reads` (audited_read.h: authorise,
+  // decide, read, record, respond on its worker pool); appends are prepared
+  // (validated against the case's history) on `appends`. Not owned; both
+  // must outlive the service.
   CaseLogService(eventstore::EventStore* store, AppendLimits limits,
-                 RequestSecurity* security);
+                 AuditedReads* reads, WorkerPool* appends);
 
   grpc::ServerUnaryReactor* AppendEvents(
       grpc::CallbackServerContext* context,
@@ -88,6 +94,8 @@ class CaseLogService final : public CaseLogServiceBase {
   eventstore::EventStore* const store_;
   const AppendLimits limits_;
   RequestSecurity* const security_;
+  AuditedReads* const reads_;
+  WorkerPool* const appends_;
   SubscriberWaits waits_;
 };
 

@@ -14,42 +14,10 @@
 
 namespace casetrail::services {
 CaseQueriesService::CaseQueriesService(projections::QueryEngine* engine,
-                                       RequestSecurity* security, int workers)
-    : engine_(engine), security_(security) {
-  for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { Work(); });
-}
+                                       AuditedReads* reads)
+    : engine_(engine), security_(reads->security()), reads_(reads) {}
 
-CaseQueriesService::~CaseQueriesService() {
-  {
-    absl::MutexLock lock(&queue_mu_);
-    closing_ = true;
-  }
-  for (std::thread& worker : workers_) worker.join();
-  WaitForRebuild();
-}
-
-void CaseQueriesService::Enqueue(std::function<void()> work) {
-  absl::MutexLock lock(&queue_mu_);
-  queue_.push_back(std::move(work));
-}
-
-// Runs queued work until the service closes and the queue is empty.
-void CaseQueriesService::Work() {
-  for (;;) {
-    std::function<void()> work;
-    {
-      absl::MutexLock lock(&queue_mu_);
-      queue_mu_.Await(absl::Condition(
-          +[](CaseQueriesService* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(
-               s->queue_mu_) { return s->closing_ || !s->queue_.empty(); },
-          this));
-      if (queue_.empty()) return;  // closing, and nothing left
-      work = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    work();
-  }
-}
+CaseQueriesService::~CaseQueriesService() { WaitForRebuild(); }
 
 namespace {
 
@@ -181,111 +149,100 @@ grpc::ServerUnaryReactor* CaseQueriesService::Respond(
     return reactor;
   }
   // The context, request and response live until Finish.
-  Enqueue([this, context, method, reactor, request, response, answer] {
-    AccessRecorded access = Asked(*request);
-    absl::StatusOr<CallSecurity> call =
-        security_->Authorize(*context, method, /*read=*/true, access);
-    if (!call.ok()) {
-      reactor->Finish(ToGrpcStatus(call.status()));
-      return;
-    }
-    // One case named: decide before reading anything. A child's or person's
-    // cases: each passes the same decision, and the refused ones are left
-    // out as if absent.
-    absl::Status scope_error;
-    std::vector<casetrail::v1::AccessFlag> flags;
-    std::vector<std::string> visible_cases;
-    // What the reader may not see of the cases opened to them: the one
-    // redaction point (projections/reader_view.h) makes every answer below.
-    projections::ReaderView reader;
-    // Who may see what is decided from the read model: with min_position,
-    // as of that position, so that a restriction or allocation the caller
-    // has just appended already applies.
-    // (Without it, nothing waits: an as-known-at query still answers when
-    // the runner has stopped.)
-    if (call->enabled && MinPosition(*request) > 0) {
-      if (absl::Status caught_up =
-              engine_->AwaitPosition(MinPosition(*request));
-          !caught_up.ok()) {
-        // Recorded like any read that got past authorisation.
-        access.set_response_summary(
-            absl::StrCat(absl::StatusCodeToString(caught_up.code()), ": ",
-                         caught_up.message()));
-        absl::Status recorded = security_->Record(*call, std::move(access));
-        reactor->Finish(ToGrpcStatus(recorded.ok() ? caught_up : recorded));
-        return;
-      }
-    }
-    if (!access.case_id().empty()) {
-      absl::StatusOr<security::CaseDecision> decision =
-          security_->DecideCase(*call, access.case_id());
-      if (!decision.ok()) {
-        reactor->Finish(ToGrpcStatus(decision.status()));
-        return;
-      }
-      const std::string* target = TargetEvent(*request);
-      if (decision->allowed && target != nullptr &&
-          decision->hidden_events.contains(*target)) {
-        decision->allowed = false;
-        decision->refusal =
-            absl::StrCat("event '", *target, "' of case '", access.case_id(),
-                         "' is restricted to the people and roles named");
-      }
-      if (!decision->allowed) {
-        reactor->Finish(ToGrpcStatus(security_->Refuse(
-            *call, std::move(access), std::move(decision->refusal))));
-        return;
-      }
-      flags = decision->flags;
-      reader.Withhold(decision->hidden_events);
-    }
-    projections::QueryEngine::CaseFilter visible;
-    if (call->enabled && access.case_id().empty()) {
-      visible = [&](const std::string& case_id) {
-        absl::StatusOr<security::CaseDecision> decision =
-            security_->DecideCase(*call, case_id);
-        if (!decision.ok()) {
-          scope_error.Update(decision.status());
-          return false;
-        }
-        if (!decision->allowed) return false;
-        flags.insert(flags.end(), decision->flags.begin(),
-                     decision->flags.end());
-        reader.Withhold(decision->hidden_events);
-        visible_cases.push_back(case_id);
-        return true;
-      };
-    }
-    absl::StatusOr<Response> result = answer(*request, visible, reader);
-    if (!scope_error.ok()) result = scope_error;
-    AddFlags(flags, &access);
-    if (result.ok()) {
-      Outline(*result, &access);
-    } else {
-      access.set_response_summary(
-          absl::StrCat(absl::StatusCodeToString(result.status().code()), ": ",
-                       result.status().message()));
-    }
-    // A child's or person's cases that were let through, when the outline
-    // did not name the cases itself.
-    if (access.cases_returned().empty()) {
-      for (const std::string& c : visible_cases) access.add_cases_returned(c);
-    }
-    // Every read that got this far is recorded, answered or not; nothing is
-    // sent before its record is durable.
-    if (absl::Status recorded = security_->Record(*call, std::move(access));
-        !recorded.ok()) {
-      reactor->Finish(ToGrpcStatus(recorded));
-      return;
-    }
-    if (!result.ok()) {
-      reactor->Finish(ToGrpcStatus(result.status()));
-      return;
-    }
-    *response = *std::move(result);
-    reactor->Finish(grpc::Status::OK);
-  });
+  reads_->Run(
+      *context, method, Asked(*request),
+      [this, request, response, answer](const CallSecurity& call,
+                                        AccessRecorded& access) {
+        return AnswerFor(call, *request, response, answer, access);
+      },
+      [reactor](absl::Status status) {
+        reactor->Finish(ToGrpcStatus(status));
+      });
   return reactor;
+}
+
+template <typename Request, typename Response, typename Answerer>
+ReadOutcome CaseQueriesService::AnswerFor(const CallSecurity& call,
+                                          const Request& request,
+                                          Response* response, Answerer answer,
+                                          AccessRecorded& access) const {
+  // Who may see what is decided from the read model: with min_position,
+  // as of that position, so that a restriction or allocation the caller
+  // has just appended already applies. (Without it, nothing waits: an
+  // as-known-at query still answers when the runner has stopped.)
+  if (call.enabled && MinPosition(request) > 0) {
+    if (absl::Status caught_up = engine_->AwaitPosition(MinPosition(request));
+        !caught_up.ok()) {
+      // Recorded like any read that got past authorisation.
+      access.set_response_summary(
+          absl::StrCat(absl::StatusCodeToString(caught_up.code()), ": ",
+                       caught_up.message()));
+      return ReadOutcome::Answered(caught_up);
+    }
+  }
+  // One case named: decide before reading anything. A child's or person's
+  // cases: each passes the same decision, and the refused ones are left
+  // out as if absent.
+  absl::Status scope_error;
+  std::vector<casetrail::v1::AccessFlag> flags;
+  std::vector<std::string> visible_cases;
+  // What the reader may not see of the cases opened to them: the one
+  // redaction point (projections/reader_view.h) makes every answer below.
+  projections::ReaderView reader;
+  if (!access.case_id().empty()) {
+    absl::StatusOr<security::CaseDecision> decision =
+        security_->DecideCase(call, access.case_id());
+    if (!decision.ok()) return ReadOutcome::NotRecorded(decision.status());
+    const std::string* target = TargetEvent(request);
+    if (decision->allowed && target != nullptr &&
+        decision->hidden_events.contains(*target)) {
+      decision->allowed = false;
+      decision->refusal =
+          absl::StrCat("event '", *target, "' of case '", access.case_id(),
+                       "' is restricted to the people and roles named");
+    }
+    AddFlags(decision->flags, &access);
+    if (!decision->allowed) {
+      return ReadOutcome::Refused(std::move(decision->refusal));
+    }
+    reader.Withhold(decision->hidden_events);
+  }
+  projections::QueryEngine::CaseFilter visible;
+  if (call.enabled && access.case_id().empty()) {
+    visible = [&](const std::string& case_id) {
+      absl::StatusOr<security::CaseDecision> decision =
+          security_->DecideCase(call, case_id);
+      if (!decision.ok()) {
+        scope_error.Update(decision.status());
+        return false;
+      }
+      if (!decision->allowed) return false;
+      flags.insert(flags.end(), decision->flags.begin(), decision->flags.end());
+      reader.Withhold(decision->hidden_events);
+      visible_cases.push_back(case_id);
+      return true;
+    };
+  }
+  absl::StatusOr<Response> result = answer(request, visible, reader);
+  if (!scope_error.ok()) result = scope_error;
+  AddFlags(flags, &access);
+  if (result.ok()) {
+    Outline(*result, &access);
+  } else {
+    access.set_response_summary(
+        absl::StrCat(absl::StatusCodeToString(result.status().code()), ": ",
+                     result.status().message()));
+  }
+  // A child's or person's cases that were let through, when the outline
+  // did not name the cases itself.
+  if (access.cases_returned().empty()) {
+    for (const std::string& c : visible_cases) access.add_cases_returned(c);
+  }
+  // Every read that got this far is recorded, answered or not; the response
+  // is sent only once its record is durable.
+  if (!result.ok()) return ReadOutcome::Answered(result.status());
+  *response = *std::move(result);
+  return ReadOutcome::Answered();
 }
 
 grpc::ServerUnaryReactor* CaseQueriesService::GetChronology(
@@ -338,7 +295,7 @@ grpc::ServerUnaryReactor* CaseQueriesService::GetProjectionStatus(
     casetrail::v1::GetProjectionStatusResponse* response) {
   // With digest, a scan of the whole read model: on a worker too.
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  Enqueue([this, context, reactor, request, response] {
+  reads_->Schedule([this, context, reactor, request, response] {
     absl::StatusOr<CallSecurity> call = security_->Authorize(
         *context, "/casetrail.v1.CaseQueries/GetProjectionStatus",
         /*read=*/false, {});

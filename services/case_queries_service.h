@@ -1,15 +1,13 @@
 #ifndef CASETRAIL_SERVICES_CASE_QUERIES_SERVICE_H_
 #define CASETRAIL_SERVICES_CASE_QUERIES_SERVICE_H_
 
-#include <deque>
-#include <functional>
 #include <thread>
-#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "casetrail/v1/case_queries.grpc.pb.h"
 #include "projections/queries.h"
+#include "services/audited_read.h"
 #include "services/request_security.h"
 
 namespace casetrail::services {
@@ -17,20 +15,20 @@ namespace casetrail::services {
 // casetrail.v1.CaseQueries on the callback API. Thin: checks the request (a
 // malformed one gets INVALID_ARGUMENT with google.rpc.BadRequest), asks the
 // QueryEngine (projections/queries.h), converts the status. The answers run
-// on the service's own worker threads, not gRPC's callback threads, which
-// CaseLog's appends share: a query may wait for min_position (up to 2 s),
-// replay a case or digest the whole read model. A rebuild runs on its own
-// thread.
+// through the one audited-read path (audited_read.h) on its worker pool, not
+// gRPC's callback threads, which CaseLog's appends share: a query may wait
+// for min_position (up to 2 s), replay a case or digest the whole read model.
+// A rebuild runs on its own thread.
 //
 // Thread-safe. `engine` is not owned and must outlive the service.
 class CaseQueriesService final
     : public casetrail::v1::CaseQueries::CallbackService {
  public:
-  // `workers` threads answer queries (default 4).
-  // `security` checks and records every call (request_security.h).
-  CaseQueriesService(projections::QueryEngine* engine,
-                     RequestSecurity* security, int workers = 4);
-  // Finishes the queries queued, waits for a running rebuild.
+  // Reads run through `reads` (audited_read.h), on its worker pool; the
+  // engine and `reads` are not owned and must outlive the service.
+  CaseQueriesService(projections::QueryEngine* engine, AuditedReads* reads);
+  // Waits for a running rebuild. The pool must finish the queries queued
+  // before the engine goes away.
   ~CaseQueriesService();
 
   // Returns once no rebuild started by RebuildProjections is running.
@@ -67,15 +65,15 @@ class CaseQueriesService final
   grpc::ServerUnaryReactor* Respond(grpc::CallbackServerContext* context,
                                     const char* method, const Request* request,
                                     Response* response, Answer answer);
-  void Enqueue(std::function<void()> work);
-  void Work();
+  // Decides, reads and fills the access event for an authorised call.
+  template <typename Request, typename Response, typename Answerer>
+  ReadOutcome AnswerFor(const CallSecurity& call, const Request& request,
+                        Response* response, Answerer answer,
+                        casetrail::v1::AccessRecorded& access) const;
 
   projections::QueryEngine* const engine_;
   RequestSecurity* const security_;
-  absl::Mutex queue_mu_;
-  std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(queue_mu_);
-  bool closing_ ABSL_GUARDED_BY(queue_mu_) = false;
-  std::vector<std::thread> workers_;
+  AuditedReads* const reads_;
   absl::Mutex mu_;
   // The thread of the latest rebuild, and whether it is still running; one
   // rebuild runs at a time.

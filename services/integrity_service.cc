@@ -4,6 +4,7 @@
 #include "absl/time/clock.h"
 #include "eventstore/stored_event.h"
 #include "eventstore/stream_ids.h"
+#include "projections/reader_view.h"
 #include "services/grpc_status.h"
 
 namespace casetrail::services {
@@ -79,97 +80,78 @@ grpc::ServerUnaryReactor* IntegrityService::GetInclusionProof(
   asked.set_request_summary(absl::StrCat("inclusion proof of position ",
                                          request->position(), " in tree size ",
                                          request->tree_size()));
-  security_->Authorize(
-      *context, "/casetrail.v1.LogIntegrity/GetInclusionProof", /*read=*/true,
-      asked,
-      [this, reactor, request, response,
-       asked](absl::StatusOr<CallSecurity> call) mutable {
-        if (!call.ok()) {
-          reactor->Finish(ToGrpcStatus(call.status()));
-          return;
-        }
-        absl::StatusOr<std::vector<MerkleHash>> proof =
-            store_->InclusionProof(request->position(), request->tree_size());
-        absl::StatusOr<std::string> event =
-            proof.ok() ? store_->ReadEvent(request->position())
-                       : proof.status();
-        if (!event.ok()) {
-          reactor->Finish(ToGrpcStatus(event.status()));
-          return;
-        }
-        casetrail::v1::AccessRecorded access = std::move(asked);
-        if (call->enabled) {
-          casetrail::v1::RecordedEvent recorded;
-          if (!recorded.ParseFromString(*event)) {
-            reactor->Finish(ToGrpcStatus(
-                absl::DataLossError("a stored event could not be decoded")));
-            return;
-          }
-          const std::string& stream = recorded.event().stream_id();
-          // The caller is told only that they may not prove this position:
-          // whose event it is, and why not, go to the audit alone (and
-          // another tenant's stream id not even there).
-          std::string refusal;
-          if (eventstore::TenantOfStream(stream) != call->principal.tenant) {
-            refusal = "the event is another tenant's";
-          } else if (eventstore::IsReservedStream(stream)) {
-            if (call->principal.role != casetrail::v1::ROLE_AUDITOR ||
-                !security_->policy()->HasTenantWideScope(call->principal,
-                                                         absl::Now())) {
-              refusal =
-                  "only auditors with a grant of all cases may prove access "
-                  "audit events";
-            }
-          } else {
-            access.set_case_id(stream);
-            absl::StatusOr<security::CaseDecision> decision =
-                security_->DecideCase(*call, stream);
-            if (!decision.ok()) {
-              reactor->Finish(ToGrpcStatus(absl::Status(
-                  decision.status().code(),
-                  absl::StrCat("position ", request->position(),
-                               " cannot be proved now; retry shortly"))));
-              return;
-            }
-            if (!decision->allowed) {
-              refusal = std::move(decision->refusal);
-            } else if (decision->hidden_events.contains(
-                           recorded.event().event_id())) {
-              refusal = "the event is restricted to the people and roles named";
-            }
-            AddFlags(decision->flags, &access);
-          }
-          if (!refusal.empty()) {
-            security_->Refuse(
-                *call, std::move(access), std::move(refusal),
-                [reactor, position = request->position()](absl::Status s) {
-                  reactor->Finish(ToGrpcStatus(
-                      absl::IsPermissionDenied(s)
-                          ? absl::PermissionDeniedError(
-                                absl::StrCat("position ", position,
-                                             " is not one you may prove"))
-                          : s));
-                });
-            return;
-          }
-          access.set_items_returned(1);
-          if (!access.case_id().empty()) {
-            access.add_cases_returned(access.case_id());
-          }
-          access.set_response_summary(
-              absl::StrCat("event ", recorded.event().event_id(), " (",
-                           recorded.event().event_type(), ") with ",
-                           proof->size(), " proof hashes"));
-        }
-        response->set_position(request->position());
-        response->set_tree_size(request->tree_size());
-        response->set_event(*std::move(event));
-        AddHashes(*proof, response->mutable_hashes());
-        security_->Record(*call, std::move(access), [reactor](absl::Status s) {
-          reactor->Finish(ToGrpcStatus(s));
-        });
+  reads_->Run(
+      *context, "/casetrail.v1.LogIntegrity/GetInclusionProof",
+      std::move(asked),
+      [this, request, response](const CallSecurity& call,
+                                casetrail::v1::AccessRecorded& access) {
+        return Prove(call, *request, response, access);
+      },
+      [reactor](absl::Status status) {
+        reactor->Finish(ToGrpcStatus(status));
       });
   return reactor;
+}
+
+ReadOutcome IntegrityService::Prove(
+    const CallSecurity& call,
+    const casetrail::v1::GetInclusionProofRequest& request,
+    casetrail::v1::GetInclusionProofResponse* response,
+    casetrail::v1::AccessRecorded& access) const {
+  absl::StatusOr<std::vector<MerkleHash>> proof =
+      store_->InclusionProof(request.position(), request.tree_size());
+  absl::StatusOr<std::string> event =
+      proof.ok() ? store_->ReadEvent(request.position()) : proof.status();
+  if (!event.ok()) return ReadOutcome::NotRecorded(event.status());
+  if (call.enabled) {
+    casetrail::v1::RecordedEvent recorded;
+    if (!recorded.ParseFromString(*event)) {
+      return ReadOutcome::NotRecorded(
+          absl::DataLossError("a stored event could not be decoded"));
+    }
+    const std::string& stream = recorded.event().stream_id();
+    // The caller is told only that they may not prove this position: whose
+    // event it is, and why not, go to the audit alone (and another tenant's
+    // stream id not even there).
+    const std::string told = absl::StrCat("position ", request.position(),
+                                          " is not one you may prove");
+    if (absl::Status scope = security_->policy()->CheckProofScope(
+            call.principal, stream, absl::Now());
+        !scope.ok()) {
+      return ReadOutcome::Refused(std::string(scope.message()), told);
+    }
+    if (!eventstore::IsReservedStream(stream)) {
+      access.set_case_id(stream);
+      absl::StatusOr<security::CaseDecision> decision =
+          security_->DecideCase(call, stream);
+      if (!decision.ok()) {
+        return ReadOutcome::NotRecorded(
+            absl::Status(decision.status().code(),
+                         absl::StrCat("position ", request.position(),
+                                      " cannot be proved now; retry shortly")));
+      }
+      AddFlags(decision->flags, &access);
+      if (!decision->allowed) {
+        return ReadOutcome::Refused(std::move(decision->refusal), told);
+      }
+      if (projections::ReaderView(std::move(decision->hidden_events))
+              .Withholds(recorded.event().event_id())) {
+        return ReadOutcome::Refused(
+            "the event is restricted to the people and roles named", told);
+      }
+      access.add_cases_returned(stream);
+    }
+    access.set_items_returned(1);
+    access.set_response_summary(
+        absl::StrCat("event ", recorded.event().event_id(), " (",
+                     recorded.event().event_type(), ") with ", proof->size(),
+                     " proof hashes"));
+  }
+  response->set_position(request.position());
+  response->set_tree_size(request.tree_size());
+  response->set_event(*std::move(event));
+  AddHashes(*proof, response->mutable_hashes());
+  return ReadOutcome::Answered();
 }
 
 grpc::ServerUnaryReactor* IntegrityService::GetConsistencyProof(

@@ -4,25 +4,31 @@
 #include "casetrail/v1/integrity.grpc.pb.h"
 #include "eventstore/checkpointer.h"
 #include "eventstore/event_store.h"
+#include "services/audited_read.h"
 #include "services/request_security.h"
 
 namespace casetrail::services {
 
 // casetrail.v1.LogIntegrity on the callback API. Thin: checks the request,
-// asks the store or the checkpointer, converts the status. Every call is a few
-// short RocksDB reads (O(log n)), or one signature, on gRPC's callback thread.
+// asks the store or the checkpointer, converts the status. Checkpoints and
+// consistency proofs are a few short RocksDB reads (O(log n)), or one
+// signature, on gRPC's callback thread; an inclusion proof returns the event
+// itself, so it is an audited read of case data (audited_read.h), on the
+// read pool.
 //
 // Thread-safe. `store` and `checkpointer` are not owned and must outlive the
 // service.
 class IntegrityService final
     : public casetrail::v1::LogIntegrity::CallbackService {
  public:
-  // `security` checks every call and records inclusion proofs, which return
-  // an event (request_security.h).
+  // `reads` checks every call and runs inclusion proofs as audited reads.
+  // Not owned; must outlive the service.
   IntegrityService(eventstore::EventStore* store,
-                   eventstore::Checkpointer* checkpointer,
-                   RequestSecurity* security)
-      : store_(store), checkpointer_(checkpointer), security_(security) {}
+                   eventstore::Checkpointer* checkpointer, AuditedReads* reads)
+      : store_(store),
+        checkpointer_(checkpointer),
+        security_(reads->security()),
+        reads_(reads) {}
 
   grpc::ServerUnaryReactor* GetCheckpoint(
       grpc::CallbackServerContext* context,
@@ -38,9 +44,16 @@ class IntegrityService final
       casetrail::v1::GetConsistencyProofResponse* response) override;
 
  private:
+  // Decides and proves for an authorised call, filling the access event.
+  ReadOutcome Prove(const CallSecurity& call,
+                    const casetrail::v1::GetInclusionProofRequest& request,
+                    casetrail::v1::GetInclusionProofResponse* response,
+                    casetrail::v1::AccessRecorded& access) const;
+
   eventstore::EventStore* const store_;
   eventstore::Checkpointer* const checkpointer_;
   RequestSecurity* const security_;
+  AuditedReads* const reads_;
 };
 
 }  // namespace casetrail::services

@@ -1,5 +1,7 @@
 #include "services/server.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "eventstore/status_macros.h"
@@ -104,15 +106,21 @@ absl::StatusOr<std::unique_ptr<CasetrailServer>> CasetrailServer::Start(
   server->security_ = std::make_unique<RequestSecurity>(
       server->policy_.get(), server->store_.get(), server->read_model_.get(),
       server->runner_.get());
+  server->read_pool_ =
+      std::make_unique<WorkerPool>(std::max(1, options.read_workers));
+  server->append_pool_ =
+      std::make_unique<WorkerPool>(std::max(1, options.append_workers));
+  server->reads_ = std::make_unique<AuditedReads>(server->security_.get(),
+                                                  server->read_pool_.get());
   server->queries_service_ = std::make_unique<CaseQueriesService>(
-      server->query_engine_.get(), server->security_.get());
+      server->query_engine_.get(), server->reads_.get());
   server->service_ = std::make_unique<CaseLogService>(
-      server->store_.get(), options.limits, server->security_.get());
+      server->store_.get(), options.limits, server->reads_.get(),
+      server->append_pool_.get());
   server->integrity_service_ = std::make_unique<IntegrityService>(
-      server->store_.get(), server->checkpointer_.get(),
-      server->security_.get());
+      server->store_.get(), server->checkpointer_.get(), server->reads_.get());
   server->access_audit_service_ = std::make_unique<AccessAuditService>(
-      server->store_.get(), server->security_.get());
+      server->store_.get(), server->reads_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

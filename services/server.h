@@ -21,11 +21,13 @@
 #include "security/policy.h"
 #include "services/access_audit_service.h"
 #include "services/append_validation.h"
+#include "services/audited_read.h"
 #include "services/case_log_service.h"
 #include "services/case_queries_service.h"
 #include "services/integrity_service.h"
 #include "services/request_security.h"
 #include "services/transport.h"
+#include "services/worker_pool.h"
 
 namespace casetrail::services {
 
@@ -75,6 +77,13 @@ struct ServerOptions {
   // docs/security.md). Required unless plaintext_loopback is set; without it
   // security is off: no tenants, every call allowed, nothing audited.
   std::string security_config_file;
+  // Threads that run reads of case data (audited_read.h: authorise, decide,
+  // read, record, respond). An access decision may wait up to 2 s for the
+  // read model, holding its thread; appends never wait for these. Default 8.
+  int read_workers = 8;
+  // Threads that prepare appends (validation against the case's history)
+  // before they go to the store's writer. Default 2.
+  int append_workers = 2;
 };
 
 // The casetraild process minus flags and signals: the event store, its
@@ -83,7 +92,8 @@ struct ServerOptions {
 // Thread-safe; Stop() is idempotent. Threads: the caller's (Start, Stop, the
 // accessors), gRPC's callback threads (the services), the store's writer,
 // acknowledger and notifier threads, the checkpointer's interval thread (which
-// logs its failures to stderr) and the projection runner's.
+// logs its failures to stderr), the projection runner's, and two worker pools
+// (reads, append preparation) so that no gRPC callback thread blocks.
 class CasetrailServer {
  public:
   // Opens the store, loads (or creates) the signing key, issues a checkpoint
@@ -131,6 +141,11 @@ class CasetrailServer {
   std::unique_ptr<projections::QueryEngine> query_engine_;
   std::unique_ptr<security::SecurityPolicy> policy_;
   std::unique_ptr<RequestSecurity> security_;
+  // The pools outlive the services whose work they run; by the time they
+  // are destroyed, the gRPC server has finished every call.
+  std::unique_ptr<WorkerPool> read_pool_;
+  std::unique_ptr<WorkerPool> append_pool_;
+  std::unique_ptr<AuditedReads> reads_;
   std::unique_ptr<AccessAuditService> access_audit_service_;
   std::unique_ptr<CaseQueriesService> queries_service_;
   std::unique_ptr<CaseLogService> service_;
