@@ -142,6 +142,9 @@ class ProjectionRunner::Impl {
     absl::MutexLock l(&mu_);
     return rebuilds_;
   }
+  // Whoever folds holds fold_mu_: holding it holds the runner still.
+  void HoldForTesting() ABSL_NO_THREAD_SAFETY_ANALYSIS { fold_mu_.Lock(); }
+  void ResumeForTesting() ABSL_NO_THREAD_SAFETY_ANALYSIS { fold_mu_.Unlock(); }
 
  private:
   // The background thread: fold while there is something to fold, then sleep
@@ -480,5 +483,9 @@ uint64_t ProjectionRunner::events_applied() const {
 }
 
 uint32_t ProjectionRunner::rebuilds() const { return impl_->rebuilds(); }
+
+void ProjectionRunner::HoldForTesting() { impl_->HoldForTesting(); }
+
+void ProjectionRunner::ResumeForTesting() { impl_->ResumeForTesting(); }
 
 }  // namespace casetrail::projections

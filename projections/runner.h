@@ -81,6 +81,14 @@ class ProjectionRunner {
   uint64_t events_applied() const;
   uint32_t rebuilds() const;
 
+  // Holds the runner still, as a long rebuild would: nothing is folded and
+  // the checkpoint does not move until ResumeForTesting(), while WaitFor()
+  // waits as it would for a lagging read model. For tests of what waits for
+  // the read model. REQUIRES: ResumeForTesting() on the same thread before
+  // Stop() or destruction.
+  void HoldForTesting();
+  void ResumeForTesting();
+
  private:
   class Impl;
   explicit ProjectionRunner(std::unique_ptr<Impl> impl);
