@@ -3,7 +3,10 @@
 // problem; tokens and certificates become the right principals (and bad ones
 // are UNAUTHENTICATED); the role x method matrix, purposes and tenants are
 // enforced; and DecideCase answers each combination of role, allocation,
-// grant, restriction and break-glass as docs/security.md describes.
+// grant, restriction and break-glass as docs/security.md describes; log reads,
+// subscriptions and inclusion proofs stay in the tenant, need a tenant-wide
+// scope, and reach the access audit only for auditors (ScopeLogRead,
+// CheckProofScope).
 
 #include "security/policy.h"
 
@@ -1279,6 +1282,213 @@ TEST_F(PolicyTest, TenantWideScope) {
   // A social worker whose id has an all_cases grant gets no wider scope.
   EXPECT_FALSE(policy.HasTenantWideScope(
       Person("ns-auditor-all", v1::ROLE_SOCIAL_WORKER), kNow));
+}
+
+// --- ScopeLogRead and CheckProofScope ---
+
+// The principals of DecideCaseTest, plus the edges of the tenant-wide scope.
+class ScopePolicyTest : public DecideCaseTest {
+ protected:
+  absl::StatusOr<LogScope> ReadLog(const Principal& p,
+                                   absl::string_view prefix) const {
+    return Policy().ScopeLogRead(p, prefix, /*subscription=*/false, kNow);
+  }
+  absl::StatusOr<LogScope> Subscribe(const Principal& p,
+                                     absl::string_view prefix) const {
+    return Policy().ScopeLogRead(p, prefix, /*subscription=*/true, kNow);
+  }
+
+  // A reviewer id with an all-cases grant: tenant-wide, but not an auditor.
+  const Principal reviewer_all_ = Person("ns-auditor-all", v1::ROLE_REVIEWER);
+  // An auditor whose all-cases grant expired yesterday.
+  const Principal auditor_expired_ = Person("ns-auditor-old", v1::ROLE_AUDITOR);
+  const Principal auditor_no_grant_ = Person("ns-auditor-2", v1::ROLE_AUDITOR);
+};
+
+TEST_F(ScopePolicyTest, LogReadWithoutTenantWideScopeIsRefused) {
+  for (const Principal* p :
+       {&social_worker_, &team_manager_, &panel_chair_, &reviewer_,
+        &administrator_, &auditor_expired_, &auditor_no_grant_}) {
+    for (bool subscription : {false, true}) {
+      SCOPED_TRACE(absl::StrCat(p->id, subscription ? " subscribing" : ""));
+      const absl::StatusOr<LogScope> scope =
+          Policy().ScopeLogRead(*p, "northshire/_access", subscription, kNow);
+      ASSERT_FALSE(scope.ok());
+      EXPECT_TRUE(absl::IsPermissionDenied(scope.status())) << scope.status();
+      EXPECT_THAT(Text(scope.status().message()),
+                  HasSubstr("a scope of every case of your tenant"));
+    }
+  }
+}
+
+TEST_F(ScopePolicyTest, EmptyPrefixOrOneTheTenantExtendsBecomesTheTenant) {
+  for (const Principal* p : {&upstream_, &service_manager_, &auditor_all_}) {
+    for (const char* prefix : {"", "n", "nor", "northshire", "northshire/"}) {
+      SCOPED_TRACE(absl::StrCat(p->id, " '", prefix, "'"));
+      const absl::StatusOr<LogScope> scope = ReadLog(*p, prefix);
+      ASSERT_TRUE(scope.ok()) << scope.status();
+      EXPECT_EQ(scope->stream_prefix, "northshire/");
+    }
+  }
+}
+
+TEST_F(ScopePolicyTest, PrefixInsideTheTenantIsKept) {
+  for (const char* prefix : {"northshire/case-", "northshire/case-1",
+                             "northshire/_access", "northshire/_"}) {
+    const absl::StatusOr<LogScope> scope = ReadLog(auditor_all_, prefix);
+    ASSERT_TRUE(scope.ok()) << prefix << ": " << scope.status();
+    EXPECT_EQ(scope->stream_prefix, prefix);
+  }
+}
+
+TEST_F(ScopePolicyTest, AnotherTenantsPrefixIsRefusedNamingThePrefix) {
+  for (const Principal* p : {&upstream_, &service_manager_, &auditor_all_}) {
+    for (const char* prefix :
+         {"southvale/", "southvale", "s", "northshire2/", "northshirex",
+          "northshire-evil/case-", "/northshire/", "NORTHSHIRE/",
+          "southvale/_access"}) {
+      for (bool subscription : {false, true}) {
+        SCOPED_TRACE(absl::StrCat(p->id, " '", prefix, "'",
+                                  subscription ? " subscribing" : ""));
+        const absl::StatusOr<LogScope> scope =
+            Policy().ScopeLogRead(*p, prefix, subscription, kNow);
+        ASSERT_FALSE(scope.ok());
+        EXPECT_TRUE(absl::IsPermissionDenied(scope.status())) << scope.status();
+        EXPECT_THAT(Text(scope.status().message()),
+                    HasSubstr(absl::StrCat("stream prefix '", prefix,
+                                           "' is outside your tenant")));
+        EXPECT_THAT(Text(scope.status().message()), HasSubstr("northshire/"));
+      }
+    }
+  }
+}
+
+TEST_F(ScopePolicyTest, AccessAuditIsLeftOutOfLogReadsForAllButAuditors) {
+  for (const Principal* p : {&upstream_, &service_manager_, &reviewer_all_}) {
+    for (const char* prefix : {"", "northshire/", "northshire/_access"}) {
+      SCOPED_TRACE(absl::StrCat(p->id, " '", prefix, "'"));
+      const absl::StatusOr<LogScope> scope = ReadLog(*p, prefix);
+      ASSERT_TRUE(scope.ok()) << scope.status();
+      EXPECT_EQ(scope->exclude_stream_prefix, "northshire/_");
+    }
+  }
+  for (const char* prefix : {"", "northshire/", "northshire/_access"}) {
+    const absl::StatusOr<LogScope> scope = ReadLog(auditor_all_, prefix);
+    ASSERT_TRUE(scope.ok()) << prefix << ": " << scope.status();
+    EXPECT_THAT(scope->exclude_stream_prefix, IsEmpty()) << prefix;
+  }
+}
+
+TEST_F(ScopePolicyTest, PeopleSubscribeOnlyWithExactlyTheAccessAuditPrefix) {
+  const absl::StatusOr<LogScope> audit =
+      Subscribe(auditor_all_, "northshire/_access");
+  ASSERT_TRUE(audit.ok()) << audit.status();
+  EXPECT_EQ(audit->stream_prefix, "northshire/_access");
+  EXPECT_THAT(audit->exclude_stream_prefix, IsEmpty());
+  for (const Principal* p : {&auditor_all_, &service_manager_}) {
+    SCOPED_TRACE(p->id);
+    for (const char* prefix :
+         {"", "nor", "northshire", "northshire/", "northshire/_",
+          "northshire/_acc", "northshire/_accessx", "northshire/_access/",
+          "northshire/case-1"}) {
+      SCOPED_TRACE(absl::StrCat("'", prefix, "'"));
+      const absl::StatusOr<LogScope> scope = Subscribe(*p, prefix);
+      ASSERT_FALSE(scope.ok());
+      EXPECT_TRUE(absl::IsPermissionDenied(scope.status())) << scope.status();
+      EXPECT_THAT(Text(scope.status().message()),
+                  HasSubstr("with stream prefix exactly "
+                            "\"northshire/_access\""));
+    }
+  }
+}
+
+TEST_F(ScopePolicyTest, UpstreamSystemSubscribesToAnythingInItsTenant) {
+  for (const char* prefix :
+       {"", "nor", "northshire/", "northshire/case-", "northshire/_access"}) {
+    SCOPED_TRACE(absl::StrCat("'", prefix, "'"));
+    const absl::StatusOr<LogScope> scope = Subscribe(upstream_, prefix);
+    ASSERT_TRUE(scope.ok()) << scope.status();
+    EXPECT_THAT(scope->stream_prefix, ::testing::StartsWith("northshire/"));
+    EXPECT_EQ(scope->exclude_stream_prefix, "northshire/_");
+  }
+  EXPECT_EQ(Subscribe(upstream_, "")->stream_prefix, "northshire/");
+}
+
+TEST_F(ScopePolicyTest, ProofOfAnotherTenantsEventIsRefused) {
+  for (const Principal* p : {&upstream_, &service_manager_, &auditor_all_,
+                             &reviewer_, &social_worker_}) {
+    for (const char* stream :
+         {"southvale/case-1", "southvale/_access", "northshire-evil/case-1",
+          "NORTHSHIRE/case-1", "case-1", ""}) {
+      SCOPED_TRACE(absl::StrCat(p->id, " '", stream, "'"));
+      const absl::Status s = Policy().CheckProofScope(*p, stream, kNow);
+      EXPECT_TRUE(absl::IsPermissionDenied(s)) << s;
+      EXPECT_THAT(Text(s.message()), HasSubstr("another tenant's"));
+    }
+  }
+}
+
+TEST_F(ScopePolicyTest, ProofOfAnAccessAuditEventOnlyForAWholeTenantAuditor) {
+  EXPECT_TRUE(
+      Policy().CheckProofScope(auditor_all_, "northshire/_access", kNow).ok());
+  for (const Principal* p :
+       {&auditor_expired_, &auditor_no_grant_, &reviewer_all_,
+        &service_manager_, &upstream_, &social_worker_, &administrator_}) {
+    for (const char* stream : {"northshire/_access", "northshire/_other"}) {
+      SCOPED_TRACE(absl::StrCat(p->id, " ", stream));
+      const absl::Status s = Policy().CheckProofScope(*p, stream, kNow);
+      EXPECT_TRUE(absl::IsPermissionDenied(s)) << s;
+      EXPECT_THAT(Text(s.message()),
+                  HasSubstr("only auditors with a grant of all cases"));
+    }
+  }
+  // The grant has to be in force at `now`.
+  const absl::Status before_expiry = Policy().CheckProofScope(
+      auditor_expired_, "northshire/_access",
+      absl::FromUnixSeconds(kYesterday) - absl::Hours(1));
+  EXPECT_TRUE(before_expiry.ok()) << before_expiry;
+}
+
+TEST_F(ScopePolicyTest, ProofOfACaseOfTheTenantIsLeftToDecideCase) {
+  // Whether the case is open to them is DecideCase's answer, not this one.
+  for (const Principal* p :
+       {&social_worker_, &team_manager_, &panel_chair_, &reviewer_,
+        &auditor_all_, &auditor_no_grant_, &administrator_, &upstream_}) {
+    for (const char* stream : {"northshire/case-1", "northshire/case-99"}) {
+      const absl::Status s = Policy().CheckProofScope(*p, stream, kNow);
+      EXPECT_TRUE(s.ok()) << p->id << " " << stream << ": " << s;
+    }
+  }
+}
+
+TEST_F(ExampleConfigTest, ShippedExampleScopesTheIgOfficersLogReadsAndProofs) {
+  const SecurityPolicy& policy = Example();
+  Principal ig_officer = WithRole(v1::ROLE_AUDITOR);
+  ig_officer.id = "ns-ig-officer";
+  const absl::StatusOr<LogScope> log =
+      policy.ScopeLogRead(ig_officer, "", /*subscription=*/false, kNow);
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_EQ(log->stream_prefix, "northshire/");
+  EXPECT_THAT(log->exclude_stream_prefix, IsEmpty());
+  EXPECT_TRUE(policy
+                  .ScopeLogRead(ig_officer, "northshire/_access",
+                                /*subscription=*/true, kNow)
+                  .ok());
+  EXPECT_TRUE(
+      policy.CheckProofScope(ig_officer, "northshire/_access", kNow).ok());
+  EXPECT_TRUE(absl::IsPermissionDenied(
+      policy.CheckProofScope(ig_officer, "southvale/_access", kNow)));
+
+  // The example's reviewer has a grant of one case: no log, no audit.
+  Principal reviewer = WithRole(v1::ROLE_REVIEWER);
+  reviewer.id = "ns-reviewer-1";
+  EXPECT_TRUE(absl::IsPermissionDenied(
+      policy.ScopeLogRead(reviewer, "", /*subscription=*/false, kNow)
+          .status()));
+  EXPECT_TRUE(absl::IsPermissionDenied(
+      policy.CheckProofScope(reviewer, "northshire/_access", kNow)));
+  EXPECT_TRUE(
+      policy.CheckProofScope(reviewer, "northshire/case-NS-0001", kNow).ok());
 }
 
 // --- JWKS files and ReloadKeys ---

@@ -1308,6 +1308,60 @@ TEST_F(SecurityTest, ARefusedReadOutsideTheAllocationIsFlaggedNoAllocation) {
   EXPECT_TRUE(response.entries(0).access().refused());
 }
 
+// The same through CaseQueries, whose reads take the audited-read path on a
+// worker pool (issue 13): a refusal there must keep both flags too.
+TEST_F(SecurityTest, ARefusedQueryOutsideTheAllocationIsFlaggedNoAllocation) {
+  const Caller other =
+      As(v1::ROLE_SOCIAL_WORKER, "ns-other", "Children in Need Team West");
+  const uint64_t log_before = LogSize();
+  const grpc::Status state = client_->CaseState(other, kCase);
+  EXPECT_EQ(state.error_code(), StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(absl::StrContains(
+      state.error_message(),
+      absl::StrCat("no allocation or grant for case '", kCase, "'")))
+      << state.error_message();
+  EXPECT_TRUE(absl::StrContains(state.error_message(), "break-glass"))
+      << state.error_message();
+  v1::GetChronologyRequest chronology;
+  chronology.set_case_id(kCase);
+  const grpc::Status chron = client_->Chronology(other, chronology);
+  EXPECT_EQ(chron.error_code(), StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(absl::StrContains(chron.error_message(), kCase))
+      << chron.error_message();
+  // One refused access event each; nothing else was written.
+  EXPECT_EQ(LogSize(), log_before + 2);
+
+  const std::vector<v1::AccessEntry> refused = AccessOf("ns-other");
+  ASSERT_EQ(refused.size(), 2u);
+  EXPECT_EQ(refused[0].access().method(),
+            "/casetrail.v1.CaseQueries/GetCaseState");
+  EXPECT_EQ(refused[1].access().method(),
+            "/casetrail.v1.CaseQueries/GetChronology");
+  for (const v1::AccessEntry& e : refused) {
+    SCOPED_TRACE(e.access().method());
+    EXPECT_EQ(e.access().case_id(), kCase);
+    EXPECT_TRUE(e.access().refused());
+    EXPECT_TRUE(HasFlag(e.access(), v1::ACCESS_FLAG_REFUSED));
+    EXPECT_TRUE(HasFlag(e.access(), v1::ACCESS_FLAG_NO_ALLOCATION));
+    EXPECT_FALSE(HasFlag(e.access(), v1::ACCESS_FLAG_BREAK_GLASS));
+    EXPECT_TRUE(absl::StrContains(e.access().refusal_reason(), kCase))
+        << e.access().refusal_reason();
+    EXPECT_EQ(e.access().items_returned(), 0u);
+    EXPECT_TRUE(e.access().cases_returned().empty());
+  }
+
+  // Filtering the audit on no_allocation finds both attempts.
+  v1::ListAccessRequest request;
+  request.set_case_id(kCase);
+  request.set_principal_id("ns-other");
+  request.add_flags(v1::ACCESS_FLAG_NO_ALLOCATION);
+  v1::ListAccessResponse response;
+  const grpc::Status listed =
+      client_->ListAccess(Auditor(), request, &response);
+  ASSERT_TRUE(listed.ok()) << listed.error_message();
+  EXPECT_EQ(response.entries_size(), 2);
+}
+
 // --- Subscriptions ----------------------------------------------------------
 
 TEST_F(SecurityTest, PeopleSubscribeOnlyWithExactlyTheAccessAuditPrefix) {
