@@ -114,6 +114,10 @@ struct AppendResult {
   bool deduplicated = false;
 };
 
+// The default of StreamRead::max_bytes and LogRead::max_bytes: no bound on
+// the bytes a read returns beyond its event limit.
+inline constexpr size_t kUnboundedReadBytes = ~size_t{0};
+
 struct StreamRead {
   std::string stream_id;
   // Forwards: first version to return (0 means 1). Backwards: first version to
@@ -122,6 +126,11 @@ struct StreamRead {
   bool backwards = false;
   // At most this many events. Required > 0.
   size_t limit = 1000;
+  // At most this many bytes of stored events (the sum of their sizes), except
+  // that a read that finds any event returns at least one, however large.
+  // Callers that send a page in one message set it below the message limit.
+  // Default: no bound.
+  size_t max_bytes = kUnboundedReadBytes;
 };
 
 struct StreamSlice {
@@ -130,6 +139,11 @@ struct StreamSlice {
   std::vector<std::string> events;
   // The stream's version at the time of the read (0 if it does not exist).
   uint64_t stream_version = 0;
+  // The from_version that continues the read in its direction, or 0 if it
+  // reached the end of the stream as it stood (forwards: stream_version;
+  // backwards: version 1). Set whether the read stopped at `limit` or at
+  // `max_bytes`.
+  uint64_t next_version = 0;
 };
 
 // Which events of the log a reader wants.
@@ -156,12 +170,19 @@ struct LogRead {
   // At most this many positions are examined, so a selective filter cannot turn
   // one read into a scan of the whole log. Default 100000.
   size_t max_scanned = 100000;
+  // At most this many bytes of stored events (the sum of the matching events'
+  // sizes), except that a read that finds a matching event returns at least
+  // one, however large. The read stops before the event that would pass the
+  // bound, and next_position points at it. Default: no bound.
+  size_t max_bytes = kUnboundedReadBytes;
 };
 
 struct LogSlice {
   // Stored bytes of each matching event, in position order.
   std::vector<std::string> events;
-  // One past the last position examined; where the next read continues.
+  // One past the last position examined; where the next read continues. A
+  // read that stopped at `max_bytes` has not examined the event that would
+  // have passed it, so the next read returns that event.
   uint64_t next_position = 0;
   // The log's size when the read started.
   uint64_t log_size = 0;
@@ -210,10 +231,17 @@ class EventStore {
   // Blocking form of AppendAsync.
   absl::StatusOr<AppendResult> Append(AppendRequest request);
 
-  // Reads a stream. A stream that does not exist reads as empty with version 0.
+  // Reads a stream, at most read.limit events and read.max_bytes bytes (but at
+  // least one event if there is one to read). A stream that does not exist
+  // reads as empty with version 0. Errors: INVALID_ARGUMENT for an invalid
+  // stream id, limit 0 or max_bytes 0; UNAVAILABLE after Close.
   absl::StatusOr<StreamSlice> ReadStream(const StreamRead& read) const;
 
-  // Reads the global log from read.from_position, filtered.
+  // Reads the global log from read.from_position, filtered, at most read.limit
+  // events and read.max_bytes bytes (but at least one matching event if there
+  // is one within read.max_scanned positions). Errors: INVALID_ARGUMENT for
+  // limit 0 or max_bytes 0; DATA_LOSS for a gap or an undecodable event;
+  // UNAVAILABLE after Close.
   absl::StatusOr<LogSlice> ReadLog(const LogRead& read) const;
 
   LogInfo Info() const;

@@ -25,6 +25,12 @@ struct AppendLimits {
   size_t max_append_bytes = 4 << 20;
 };
 
+// The most bytes an accepted event grows by when it is stored: the stream id
+// it is given (up to 200 bytes), its schema version, and the RecordedEvent
+// envelope (position, stream version, recorded_at). An event of
+// max_event_bytes is stored in at most max_event_bytes + this.
+inline constexpr size_t kStoredEventOverheadBytes = 1024;
+
 struct FieldViolation {
   // Path of the offending field in the request, e.g.
   // "events[2].occurred_at.precision".

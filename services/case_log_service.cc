@@ -32,6 +32,9 @@ constexpr uint32_t kMaxReadLimit = 10000;
 // A subscription sends at most this many events per message.
 constexpr size_t kSubscribeBatch = 256;
 
+static_assert(kMaxReadLimit * 6 + 4096 <= kReadResponseHeadroomBytes,
+              "the headroom must hold the framing of a full page");
+
 size_t ReadLimit(uint32_t requested) {
   return requested == 0 ? kDefaultReadLimit
                         : std::min<uint32_t>(requested, kMaxReadLimit);
@@ -278,6 +281,7 @@ class SubscribeReactor final
     eventstore::LogRead read;
     read.from_position = next_position_;
     read.limit = kSubscribeBatch;
+    read.max_bytes = service_->read_page_bytes_;
     read.filter = filter_;
     absl::StatusOr<eventstore::LogSlice> slice =
         service_->store_->ReadLog(read);
@@ -316,11 +320,18 @@ class SubscribeReactor final
   eventstore::EventStore::NotificationId waiter_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
+size_t ReadPageBytes(size_t max_message_bytes) {
+  return max_message_bytes > kReadResponseHeadroomBytes
+             ? max_message_bytes - kReadResponseHeadroomBytes
+             : 1;
+}
+
 CaseLogService::CaseLogService(eventstore::EventStore* store,
-                               AppendLimits limits, AuditedReads* reads,
-                               WorkerPool* appends)
+                               AppendLimits limits, size_t max_message_bytes,
+                               AuditedReads* reads, WorkerPool* appends)
     : store_(store),
       limits_(limits),
+      read_page_bytes_(ReadPageBytes(max_message_bytes)),
       security_(reads->security()),
       reads_(reads),
       appends_(appends),
@@ -430,6 +441,7 @@ grpc::ServerUnaryReactor* CaseLogService::ReadCaseStream(
         read.backwards =
             request->direction() == casetrail::v1::READ_DIRECTION_BACKWARDS;
         read.limit = ReadLimit(request->limit());
+        read.max_bytes = read_page_bytes_;
         absl::StatusOr<eventstore::StreamSlice> slice =
             store_->ReadStream(read);
         // Events restricted away from this reader are left out (the stream
@@ -452,9 +464,13 @@ grpc::ServerUnaryReactor* CaseLogService::ReadCaseStream(
           access.set_response_summary(std::string(slice.status().message()));
           return ReadOutcome::Answered(slice.status());
         }
-        // ReadCaseStreamResponse: events = 1, stream_version = 2.
+        // ReadCaseStreamResponse: events = 1, stream_version = 2,
+        // next_version = 3.
         *out = ComposeEvents(slice->events, 1);
         eventstore::AppendVarintField(2, slice->stream_version, out.get());
+        if (slice->next_version != 0) {
+          eventstore::AppendVarintField(3, slice->next_version, out.get());
+        }
         access.set_items_returned(slice->events.size());
         if (!slice->events.empty()) {
           access.add_cases_returned(request->stream_id());
@@ -539,6 +555,7 @@ grpc::ServerUnaryReactor* CaseLogService::ReadLog(
         eventstore::LogRead read;
         read.from_position = request->from_position();
         read.limit = ReadLimit(request->limit());
+        read.max_bytes = read_page_bytes_;
         read.filter = *std::move(filter);
         absl::StatusOr<eventstore::LogSlice> slice = store_->ReadLog(read);
         size_t withheld = 0;

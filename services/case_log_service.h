@@ -13,6 +13,17 @@ namespace casetrail::services {
 
 class SubscribeReactor;
 
+// Room left in every read response (ReadCaseStream, ReadLog, a Subscribe
+// message) for what is not event bytes: the framing of each event (at most 6
+// bytes, for at most 10000 events) and the response's other fields.
+inline constexpr size_t kReadResponseHeadroomBytes = 64 << 10;
+
+// The most bytes of stored events one read page carries when responses may be
+// `max_message_bytes` long: that less kReadResponseHeadroomBytes, and at least
+// 1. A page holds at least one event whatever its size, so the server refuses
+// to start unless the largest stored event fits (CasetrailServer::Start).
+size_t ReadPageBytes(size_t max_message_bytes);
+
 // casetrail.v1.CaseLog on the callback API. Thin: checks the request, calls the
 // event store, converts the status. Appends are prepared on the append pool
 // and complete on the store's acknowledger thread, which finishes the RPC;
@@ -35,8 +46,11 @@ class CaseLogService final : public CaseLogServiceBase {
   // decide, read, record, respond on its worker pool); appends are prepared
   // (validated against the case's history) on `appends`. Not owned; both
   // must outlive the service.
+  // Each read page is bounded by ReadPageBytes(max_message_bytes) as well as
+  // by its event limit; the next page continues where it stopped.
   CaseLogService(eventstore::EventStore* store, AppendLimits limits,
-                 AuditedReads* reads, WorkerPool* appends);
+                 size_t max_message_bytes, AuditedReads* reads,
+                 WorkerPool* appends);
 
   grpc::ServerUnaryReactor* AppendEvents(
       grpc::CallbackServerContext* context,
@@ -93,6 +107,8 @@ class CaseLogService final : public CaseLogServiceBase {
 
   eventstore::EventStore* const store_;
   const AppendLimits limits_;
+  // ReadPageBytes of the server's message limit.
+  const size_t read_page_bytes_;
   RequestSecurity* const security_;
   AuditedReads* const reads_;
   WorkerPool* const appends_;

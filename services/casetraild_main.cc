@@ -26,7 +26,8 @@ ABSL_FLAG(std::string, readmodel_dir, "",
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "Address to listen on (host:port; port 0 picks a free port).");
 ABSL_FLAG(int, max_message_bytes, 8 << 20,
-          "Largest gRPC message received or sent, in bytes.");
+          "Largest gRPC message received or sent, in bytes. Read pages stop "
+          "short of it; --max_event_bytes must be at least 65 KiB below it.");
 ABSL_FLAG(int, max_event_bytes, 64 << 10,
           "Largest serialised event accepted, in bytes.");
 ABSL_FLAG(int, max_append_bytes, 4 << 20,

@@ -21,6 +21,17 @@ absl::StatusOr<std::unique_ptr<CasetrailServer>> CasetrailServer::Start(
       std::shared_ptr<grpc::ServerCredentials> credentials,
       MakeServerCredentials(options.tls, options.plaintext_loopback,
                             options.listen_address));
+  // A read page holds at least one event, so the largest event accepted must
+  // fit in one response with room for its other fields.
+  if (options.max_message_bytes <= 0 ||
+      options.limits.max_event_bytes + kStoredEventOverheadBytes >
+          ReadPageBytes(static_cast<size_t>(options.max_message_bytes))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max_event_bytes (", options.limits.max_event_bytes,
+        ") must be at most --max_message_bytes (", options.max_message_bytes,
+        ") less ", kReadResponseHeadroomBytes + kStoredEventOverheadBytes,
+        " bytes, so that a read response can carry the largest event"));
+  }
   std::unique_ptr<CasetrailServer> server(new CasetrailServer());
   if (!options.security_config_file.empty()) {
     ASSIGN_OR_RETURN(server->policy_, security::SecurityPolicy::FromFile(
@@ -115,7 +126,8 @@ absl::StatusOr<std::unique_ptr<CasetrailServer>> CasetrailServer::Start(
   server->queries_service_ = std::make_unique<CaseQueriesService>(
       server->query_engine_.get(), server->reads_.get());
   server->service_ = std::make_unique<CaseLogService>(
-      server->store_.get(), options.limits, server->reads_.get(),
+      server->store_.get(), options.limits,
+      static_cast<size_t>(options.max_message_bytes), server->reads_.get(),
       server->append_pool_.get());
   server->integrity_service_ = std::make_unique<IntegrityService>(
       server->store_.get(), server->checkpointer_.get(), server->reads_.get());

@@ -38,7 +38,10 @@ struct ServerOptions {
   std::string data_dir;
   // Largest gRPC message the server receives or sends. Default 8 MiB. Appends
   // over limits.max_append_bytes but under this get INVALID_ARGUMENT with a
-  // field violation; messages over this get gRPC's RESOURCE_EXHAUSTED.
+  // field violation; messages over this get gRPC's RESOURCE_EXHAUSTED. Read
+  // pages (ReadCaseStream, ReadLog, Subscribe) stop at ReadPageBytes() of it,
+  // so a read never exceeds it; Start() refuses a limits.max_event_bytes that
+  // would not fit in one page (case_log_service.h).
   int max_message_bytes = 8 << 20;
   AppendLimits limits;
   // The checkpoint signing key (a signer key, eventstore/signed_note.h). Empty
@@ -99,8 +102,10 @@ class CasetrailServer {
   // Opens the store, loads (or creates) the signing key, issues a checkpoint
   // and starts serving. Errors: MakeServerCredentials' error for a transport
   // that is not allowed or TLS files that are not usable (checked before the
-  // store is touched), the store's open error, the key file's error, or
-  // UNAVAILABLE if the address cannot be bound.
+  // store is touched), INVALID_ARGUMENT if limits.max_event_bytes would not
+  // fit in one read page (ServerOptions.max_message_bytes), the store's open
+  // error, the key file's error, or UNAVAILABLE if the address cannot be
+  // bound.
   static absl::StatusOr<std::unique_ptr<CasetrailServer>> Start(
       const ServerOptions& options);
   ~CasetrailServer();

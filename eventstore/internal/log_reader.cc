@@ -45,6 +45,9 @@ absl::StatusOr<StreamSlice> EventStore::Impl::ReadStream(
         absl::StrCat("invalid stream id '", read.stream_id, "'"));
   }
   if (read.limit == 0) return absl::InvalidArgumentError("limit must be > 0");
+  if (read.max_bytes == 0) {
+    return absl::InvalidArgumentError("max_bytes must be > 0");
+  }
   rocksdb::ReadOptions options;
   const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
   options.snapshot = snapshot;
@@ -73,18 +76,33 @@ absl::StatusOr<StreamSlice> EventStore::Impl::ReadStream(
     uint64_t from = read.from_version == 0
                         ? slice.stream_version
                         : std::min(read.from_version, slice.stream_version);
-    for (it->SeekForPrev(StreamEventKey(read.stream_id, from));
-         it->Valid() && slice.events.size() < read.limit; it->Prev()) {
-      slice.events.emplace_back(it->value().data(), it->value().size());
-    }
+    it->SeekForPrev(StreamEventKey(read.stream_id, from));
   } else {
-    uint64_t from = std::max<uint64_t>(read.from_version, 1);
-    for (it->Seek(StreamEventKey(read.stream_id, from));
-         it->Valid() && slice.events.size() < read.limit; it->Next()) {
-      slice.events.emplace_back(it->value().data(), it->value().size());
+    it->Seek(StreamEventKey(read.stream_id,
+                            std::max<uint64_t>(read.from_version, 1)));
+  }
+  // The version the next read would start from, kept up to date with the
+  // events taken; the stream's end (0) once the iterator runs off it.
+  uint64_t next_version = 0;
+  size_t bytes = 0;
+  for (; it->Valid(); read.backwards ? it->Prev() : it->Next()) {
+    std::optional<StreamEventKeyParts> key =
+        ParseStreamEventKey(View(it->key()));
+    if (!key || key->stream_id != read.stream_id) {
+      return absl::DataLossError(
+          absl::StrCat("stream ", read.stream_id, " has a damaged key"));
     }
+    const size_t size = it->value().size();
+    if (slice.events.size() == read.limit ||
+        (!slice.events.empty() && bytes + size > read.max_bytes)) {
+      next_version = key->version;
+      break;
+    }
+    bytes += size;
+    slice.events.emplace_back(it->value().data(), size);
   }
   RETURN_IF_ERROR(FromRocksDb(it->status(), "reading stream"));
+  slice.next_version = it->Valid() ? next_version : 0;
   return slice;
 }
 
@@ -93,6 +111,9 @@ absl::StatusOr<LogSlice> EventStore::Impl::ReadLog(const LogRead& read) const {
     return absl::UnavailableError("event store is closed");
   }
   if (read.limit == 0) return absl::InvalidArgumentError("limit must be > 0");
+  if (read.max_bytes == 0) {
+    return absl::InvalidArgumentError("max_bytes must be > 0");
+  }
   LogSlice slice;
   slice.log_size = LogSize();
   slice.next_position = read.from_position;
@@ -104,6 +125,7 @@ absl::StatusOr<LogSlice> EventStore::Impl::ReadLog(const LogRead& read) const {
   options.iterate_upper_bound = &upper_bound;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, events_cf_));
   size_t scanned = 0;
+  size_t bytes = 0;
   const bool filtered = !read.filter.MatchesAll();
   casetrail::v1::RecordedEvent recorded;
   for (it->Seek(EventKey(read.from_position));
@@ -116,16 +138,24 @@ absl::StatusOr<LogSlice> EventStore::Impl::ReadLog(const LogRead& read) const {
           absl::StrCat("the log has a gap or a damaged key at position ",
                        slice.next_position));
     }
-    slice.next_position = *position + 1;
     if (filtered) {
       if (!recorded.ParseFromArray(it->value().data(),
                                    static_cast<int>(it->value().size()))) {
         return absl::DataLossError(absl::StrCat("event at position ", *position,
                                                 " cannot be decoded"));
       }
-      if (!MatchesFilter(recorded, read.filter)) continue;
+      if (!MatchesFilter(recorded, read.filter)) {
+        slice.next_position = *position + 1;
+        continue;
+      }
     }
-    slice.events.emplace_back(it->value().data(), it->value().size());
+    const size_t size = it->value().size();
+    // Stop before the event that would pass the byte bound, leaving it
+    // unexamined so that the next read starts with it.
+    if (!slice.events.empty() && bytes + size > read.max_bytes) break;
+    slice.next_position = *position + 1;
+    bytes += size;
+    slice.events.emplace_back(it->value().data(), size);
   }
   RETURN_IF_ERROR(FromRocksDb(it->status(), "reading the log"));
   return slice;
