@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "casetrail/v1/event.pb.h"
+#include "casetrail/v1/projections.pb.h"
 
 namespace casetrail::projections {
 namespace {
@@ -31,6 +32,23 @@ const std::string* EventOf(const Message& message) {
   return nullptr;
 }
 
+// The event `event` amends, if it is an amendment.
+const std::string* AmendedEvent(const casetrail::v1::CaseEvent& event) {
+  using casetrail::v1::CaseEvent;
+  switch (event.payload_case()) {
+    case CaseEvent::kRecordCorrected:
+      return &event.record_corrected().target_event_id();
+    case CaseEvent::kRecordAnnotated:
+      return &event.record_annotated().target_event_id();
+    case CaseEvent::kSubjectDisputeRecorded:
+      return &event.subject_dispute_recorded().target_event_id();
+    case CaseEvent::kEntryRetracted:
+      return &event.entry_retracted().target_event_id();
+    default:
+      return nullptr;
+  }
+}
+
 // Recorded events and their envelopes are shown as stored (their bytes are
 // what the log proves): they are kept or removed whole, never edited.
 bool IsStoredEvent(const Descriptor* type) {
@@ -47,12 +65,28 @@ bool NamesEvents(const FieldDescriptor* field) {
 
 class Redactor {
  public:
-  explicit Redactor(const absl::flat_hash_set<std::string>& withheld)
-      : withheld_(withheld) {}
+  explicit Redactor(const ReaderView& reader)
+      : reader_(reader), withheld_(reader.withheld()) {}
 
   bool IsWithheld(const Message& message) const {
+    const Descriptor* type = message.GetDescriptor();
+    if (type == casetrail::v1::RecordedEvent::descriptor()) {
+      return reader_.Withholds(
+          static_cast<const casetrail::v1::RecordedEvent&>(message).event());
+    }
+    if (type == casetrail::v1::CaseEvent::descriptor()) {
+      return reader_.Withholds(
+          static_cast<const casetrail::v1::CaseEvent&>(message));
+    }
     const std::string* id = EventOf(message);
-    return id != nullptr && withheld_.contains(*id);
+    if (id != nullptr && withheld_.contains(*id)) return true;
+    // An amendment (casetrail.v1.Amendment) of a withheld event.
+    if (type == casetrail::v1::Amendment::descriptor()) {
+      return withheld_.contains(
+          static_cast<const casetrail::v1::Amendment&>(message)
+              .target_event_id());
+    }
+    return false;
   }
 
   void Walk(Message* message) {
@@ -122,15 +156,23 @@ class Redactor {
     for (int i = kept; i < size; ++i) reflection->RemoveLast(message, field);
   }
 
+  const ReaderView& reader_;
   const absl::flat_hash_set<std::string>& withheld_;
   size_t removed_ = 0;
 };
 
 }  // namespace
 
+bool ReaderView::Withholds(const casetrail::v1::CaseEvent& event) const {
+  if (withheld_.empty()) return false;
+  if (withheld_.contains(event.event_id())) return true;
+  const std::string* amended = AmendedEvent(event);
+  return amended != nullptr && withheld_.contains(*amended);
+}
+
 size_t ReaderView::Redact(google::protobuf::Message* message) const {
   if (withheld_.empty()) return 0;
-  Redactor redactor(withheld_);
+  Redactor redactor(*this);
   if (redactor.IsWithheld(*message)) {
     message->Clear();
     return 1;

@@ -28,6 +28,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
+#include "casetrail/v1/event.pb.h"
 #include "google/protobuf/message.h"
 
 namespace casetrail::projections {
@@ -49,15 +50,24 @@ class ReaderView {
   bool Withholds(absl::string_view event_id) const {
     return withheld_.contains(event_id);
   }
+  // Whether `event` is withheld: restricted itself, or an amendment (a
+  // correction, annotation, dispute or retraction) of a withheld event,
+  // whose text would otherwise show what the withheld event said (a
+  // correction's old value is the withheld value). An amendment of such an
+  // amendment is not followed further.
+  bool Withholds(const casetrail::v1::CaseEvent& event) const;
   const absl::flat_hash_set<std::string>& withheld() const { return withheld_; }
 
   // Removes from `message` (any message: a query answer, a case state, an
   // event) every casetrail.v1.RecordedEvent, ChronologyEntry, Amendment,
-  // EventRestriction and DecisionRecord of a withheld event, at any depth,
-  // and withheld event ids from repeated string fields that list event ids
-  // (DecisionMarker.information_basis_event_ids and the like); a singular
-  // field naming a withheld event is cleared. Returns how many items it
-  // removed or cleared. Does nothing for a reader who sees everything.
+  // EventRestriction and DecisionRecord of a withheld event (an amendment
+  // also when what it amends is withheld), at any depth, and withheld event
+  // ids from string fields that name events (DecisionMarker's
+  // information_basis_event_ids and the like); a singular field naming a
+  // withheld event is cleared. Stored events that are kept are never edited:
+  // their bytes are what the log proves, so ids inside them stay. Returns how
+  // many items it removed or cleared. Does nothing for a reader who sees
+  // everything.
   size_t Redact(google::protobuf::Message* message) const;
 
  private:

@@ -45,8 +45,7 @@ absl::StatusOr<CaseSnapshot> ReplayCase(const eventstore::EventStore& store,
         done = true;
         break;
       }
-      if (limit.reader != nullptr &&
-          limit.reader->Withholds(event.event().event_id())) {
+      if (limit.reader != nullptr && limit.reader->Withholds(event.event())) {
         ++snapshot.withheld_events;
         continue;
       }

@@ -22,8 +22,9 @@ struct ReplayLimit {
   std::optional<absl::Time> known_at;
   // Only events below this log position.
   std::optional<uint64_t> below_position;
-  // Leaves out the events withheld from this reader (not owned; null: none),
-  // as if they had not been recorded; the snapshot counts them.
+  // Leaves out the events withheld from this reader, and amendments of them
+  // (ReaderView::Withholds; not owned; null: none), as if they had not been
+  // recorded; the snapshot counts them.
   const ReaderView* reader = nullptr;
 };
 

@@ -11,20 +11,28 @@ AppendStreamReactor::AppendStreamReactor(eventstore::EventStore* store,
                                          const AppendLimits& limits,
                                          WorkerPool* pool, Check check)
     : store_(store), limits_(limits), pool_(pool), check_(std::move(check)) {
-  Advance();
+  Actions next;
+  {
+    absl::MutexLock l(&mu_);
+    next = Decide();
+  }
+  Act(next);
 }
 
 void AppendStreamReactor::OnReadDone(bool ok) {
   uint64_t index = 0;
   Slot* slot = nullptr;
+  Actions next;
   {
     absl::MutexLock l(&mu_);
     if (!ok || cancelled_) {  // nothing more is taken from a cancelled stream
       reading_ = false;
       reads_done_ = reads_done_ || !ok;
+      next = Decide();
     } else {
-      // reading_ stays true until this request is in the store's queue, so that
-      // the next request cannot overtake it: the store commits in queue order.
+      // reading_ stays true until this request is in the store's queue, so
+      // that the next request cannot overtake it (the store commits in queue
+      // order), and so that the call cannot finish while it is prepared.
       index = next_index_++;
       slot = &slots_[index];  // stays put until written, which needs
                               // Complete(index)
@@ -34,11 +42,11 @@ void AppendStreamReactor::OnReadDone(bool ok) {
     }
   }
   if (slot == nullptr) {
-    Advance();
+    Act(next);
     return;
   }
   // Preparation reads the case's history: on the pool, not this callback
-  // thread. reading_ stays true until the request is in the store's queue.
+  // thread.
   pool_->Schedule([this, index, slot] { PrepareAndAppend(index, slot); });
 }
 
@@ -49,99 +57,111 @@ void AppendStreamReactor::PrepareAndAppend(uint64_t index, Slot* slot) {
     prepared = PrepareAppend(*store_, slot->request, limits_);
   }
   if (prepared.status.ok()) {
+    // Its completion cannot finish the call: reading_ is still true.
     store_->AppendAsync(
         std::move(prepared.append),
         [this, index, slot](absl::StatusOr<eventstore::AppendResult> result) {
-          if (!result.ok()) {
-            Complete(index, ToGrpcStatus(result.status()));
-            return;
+          if (result.ok()) {
+            FillAppendResponse(*result, slot->request,
+                               slot->response.mutable_appended());
           }
-          FillAppendResponse(*result, slot->request,
-                             slot->response.mutable_appended());
-          Complete(index, grpc::Status::OK);
+          Complete(index, result.ok() ? grpc::Status::OK
+                                      : ToGrpcStatus(result.status()));
         });
   }
+  Actions next;
   {
     absl::MutexLock l(&mu_);
     reading_ = false;
+    if (!prepared.status.ok()) RecordOutcome(index, prepared.status);
+    // Read the next request while this one is committed.
+    next = Decide();
   }
-  if (!prepared.status.ok()) {
-    Complete(index, prepared.status);  // also advances
-  } else {
-    Advance();  // read the next request while this one is committed
+  Act(next);
+}
+
+void AppendStreamReactor::RecordOutcome(uint64_t index,
+                                        const grpc::Status& status) {
+  Slot& slot = slots_.at(index);
+  if (!status.ok()) {
+    google::rpc::Status* error = slot.response.mutable_error();
+    if (!error->ParseFromString(status.error_details())) error->Clear();
+    error->set_code(status.error_code());
+    error->set_message(status.error_message());
   }
+  slot.done = true;
+  --in_store_;
 }
 
 void AppendStreamReactor::Complete(uint64_t index, const grpc::Status& status) {
+  Actions next;
   {
     absl::MutexLock l(&mu_);
-    Slot& slot = slots_.at(index);
-    if (!status.ok()) {
-      google::rpc::Status* error = slot.response.mutable_error();
-      if (!error->ParseFromString(status.error_details())) error->Clear();
-      error->set_code(status.error_code());
-      error->set_message(status.error_message());
-    }
-    slot.done = true;
-    --in_store_;
+    RecordOutcome(index, status);
+    next = Decide();
   }
-  Advance();
+  Act(next);
 }
 
 void AppendStreamReactor::OnWriteDone(bool ok) {
+  Actions next;
   {
     absl::MutexLock l(&mu_);
     writing_ = false;
     slots_.erase(slots_.begin());
     if (!ok) cancelled_ = true;
+    next = Decide();
   }
-  Advance();
+  Act(next);
 }
 
 void AppendStreamReactor::OnCancel() {
+  Actions next;
   {
     absl::MutexLock l(&mu_);
     cancelled_ = true;
+    next = Decide();
   }
-  Advance();
+  Act(next);
 }
 
-void AppendStreamReactor::Advance() {
-  bool read = false;
-  const casetrail::v1::AppendEventsStreamResponse* write = nullptr;
-  bool finish = false;
-  grpc::Status finish_status = grpc::Status::OK;
-  {
-    absl::MutexLock l(&mu_);
-    if (finished_) return;
-    if (cancelled_) {
-      // Appends already in the store will still call Complete(); finish after
-      // the last.
-      if (in_store_ == 0 && !writing_) {
-        finished_ = finish = true;
-        finish_status =
-            grpc::Status(grpc::StatusCode::CANCELLED, "stream cancelled");
-      }
-    } else {
-      // Bounded by slots, not by appends in the store: a client that stops
-      // reading responses stops the server reading its requests instead of
-      // growing its memory.
-      if (!reading_ && !reads_done_ &&
-          slots_.size() < static_cast<size_t>(kMaxInFlight)) {
-        reading_ = read = true;
-      }
-      if (!writing_ && !slots_.empty() && slots_.begin()->second.done) {
-        writing_ = true;
-        write = &slots_.begin()->second.response;
-      }
-      if (reads_done_ && slots_.empty() && !writing_ && !reading_) {
-        finished_ = finish = true;
-      }
+AppendStreamReactor::Actions AppendStreamReactor::Decide() {
+  Actions next;
+  if (finished_) return next;
+  if (cancelled_) {
+    // Appends already in the store will still call Complete(), and a request
+    // being prepared will still clear reading_; finish after the last.
+    if (in_store_ == 0 && !writing_ && !reading_) {
+      finished_ = next.finish = true;
+      next.status =
+          grpc::Status(grpc::StatusCode::CANCELLED, "stream cancelled");
     }
+    return next;
   }
-  if (read) StartRead(&incoming_);
-  if (write != nullptr) StartWrite(write);
-  if (finish) Finish(finish_status);
+  // Bounded by slots, not by appends in the store: a client that stops
+  // reading responses stops the server reading its requests instead of
+  // growing its memory.
+  if (!reading_ && !reads_done_ &&
+      slots_.size() < static_cast<size_t>(kMaxInFlight)) {
+    reading_ = next.read = true;
+  }
+  if (!writing_ && !slots_.empty() && slots_.begin()->second.done) {
+    writing_ = true;
+    next.write = &slots_.begin()->second.response;
+  }
+  if (reads_done_ && slots_.empty() && !writing_ && !reading_) {
+    finished_ = next.finish = true;
+  }
+  return next;
+}
+
+// Touches the reactor only for the operations `next` gives this thread: a
+// started read or write keeps the call from finishing (Decide() needs
+// !reading_ and !writing_), and only one thread is given the finish.
+void AppendStreamReactor::Act(const Actions& next) {
+  if (next.read) StartRead(&incoming_);
+  if (next.write != nullptr) StartWrite(next.write);
+  if (next.finish) Finish(next.status);
 }
 
 }  // namespace casetrail::services

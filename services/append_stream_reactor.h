@@ -23,7 +23,7 @@ namespace casetrail::services {
 // store's acknowledger thread (completions). All state is under mu_; gRPC
 // operations are started outside it. Deletes itself in OnDone, which gRPC calls
 // only after Finish, and Finish is called only when no append is still in the
-// store.
+// store and no request is being prepared.
 class AppendStreamReactor final
     : public grpc::ServerBidiReactor<
           casetrail::v1::AppendEventsRequest,
@@ -52,14 +52,29 @@ class AppendStreamReactor final
     bool done = false;
   };
 
+  // The gRPC operations a state change leads to, decided under mu_ and
+  // started outside it.
+  struct Actions {
+    bool read = false;
+    const casetrail::v1::AppendEventsStreamResponse* write = nullptr;
+    bool finish = false;
+    grpc::Status status;
+  };
+
   // Checks and prepares request `index` and hands it to the store; on the
   // pool.
   void PrepareAndAppend(uint64_t index, Slot* slot);
+  // Records the outcome of request `index`.
+  void RecordOutcome(uint64_t index, const grpc::Status& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Records the outcome of request `index` and writes whatever is ready.
   void Complete(uint64_t index, const grpc::Status& status);
-  // Starts the next gRPC operations that the state allows. Call without mu_
-  // held.
-  void Advance();
+  // The next gRPC operations the state allows, marked as started.
+  Actions Decide() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts them. Call without mu_ held; every state change decides and acts
+  // in one step, so that no thread touches the reactor after another may
+  // have finished it.
+  void Act(const Actions& next);
 
   eventstore::EventStore* const store_;
   const AppendLimits limits_;

@@ -10,6 +10,12 @@ void AuditedReads::Run(const grpc::CallbackServerContext& context,
   pool_->Schedule([this, &context, method = std::move(method),
                    asked = std::move(asked), read = std::move(read),
                    finish = std::move(finish)]() mutable {
+    // A caller who has gone (cancelled, or past the deadline while queued)
+    // is not answered: nothing is read, so nothing is recorded.
+    if (context.IsCancelled()) {
+      finish(absl::CancelledError("the call was cancelled before it was read"));
+      return;
+    }
     absl::StatusOr<CallSecurity> call =
         security_->Authorize(context, method, /*read=*/true, asked);
     if (!call.ok()) {

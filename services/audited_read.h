@@ -9,8 +9,11 @@
 //
 // All of it runs on a WorkerPool, never on a gRPC callback thread: an access
 // decision may wait up to 2 s for the read model (while it lags or rebuilds),
-// and the callback threads are the ones appends share. The access event is
-// recorded asynchronously, so no worker waits for its fsync either.
+// and the callback threads are the ones appends share. The access event of
+// an answered or scope-refused read is recorded asynchronously, so no worker
+// waits for its fsync; a refusal by the role x RPC matrix is recorded within
+// Authorize, whose worker does wait for it. A call cancelled (or past its
+// deadline) before its turn is not read and not recorded.
 //
 // Thread-safe. `security` and `pool` are not owned and must outlive this.
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
@@ -452,7 +453,7 @@ grpc::ServerUnaryReactor* CaseLogService::ReadCaseStream(
         if (slice.ok() && !reader.sees_everything()) {
           absl::StatusOr<size_t> dropped = KeepVisible(
               &slice->events, [&](const CaseEvent& e) -> absl::StatusOr<bool> {
-                return !reader.Withholds(e.event_id());
+                return !reader.Withholds(e);
               });
           if (dropped.ok()) {
             withheld = *dropped;
@@ -506,20 +507,25 @@ absl::StatusOr<size_t> CaseLogService::WithholdFromLogRead(
     return 0;
   }
   // One decision per case in the slice.
-  absl::flat_hash_map<std::string, security::CaseDecision> decisions;
+  // What the reader may see of each case in the slice (nullopt: nothing).
+  absl::flat_hash_map<std::string, std::optional<projections::ReaderView>>
+      readers;
   return KeepVisible(stored, [&](const CaseEvent& e) -> absl::StatusOr<bool> {
     // The access audit, for auditors (ScopeLogRead keeps it from others).
     if (eventstore::IsReservedStream(e.stream_id())) return true;
-    auto it = decisions.find(e.stream_id());
-    if (it == decisions.end()) {
+    auto it = readers.find(e.stream_id());
+    if (it == readers.end()) {
       absl::StatusOr<security::CaseDecision> decision =
           security_->DecideCase(call, e.stream_id());
       if (!decision.ok()) return decision.status();
-      if (decision->allowed) AddFlags(decision->flags, access);
-      it = decisions.emplace(e.stream_id(), *std::move(decision)).first;
+      std::optional<projections::ReaderView> reader;
+      if (decision->allowed) {
+        AddFlags(decision->flags, access);
+        reader.emplace(std::move(decision->hidden_events));
+      }
+      it = readers.emplace(e.stream_id(), std::move(reader)).first;
     }
-    return it->second.allowed &&
-           !it->second.hidden_events.contains(e.event_id());
+    return it->second.has_value() && !it->second->Withholds(e);
   });
 }
 
@@ -618,9 +624,11 @@ CaseLogService::Subscribe(grpc::CallbackServerContext* context,
         reactor->Open(*std::move(filter), call.principal.expires_at);
         return ReadOutcome::Answered();
       },
-      [reactor](absl::Status status) {
+      [this, reactor](absl::Status status) {
         if (status.ok()) {
-          reactor->Start();
+          // Not on the store's thread that acknowledged the access event:
+          // the first step reads the log.
+          reads_->Schedule([reactor] { reactor->Start(); });
         } else {
           // It never reads: it finishes with the refusal at once.
           reactor->Refuse(ToGrpcStatus(status));

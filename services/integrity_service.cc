@@ -135,7 +135,7 @@ ReadOutcome IntegrityService::Prove(
         return ReadOutcome::Refused(std::move(decision->refusal), told);
       }
       if (projections::ReaderView(std::move(decision->hidden_events))
-              .Withholds(recorded.event().event_id())) {
+              .Withholds(recorded.event())) {
         return ReadOutcome::Refused(
             "the event is restricted to the people and roles named", told);
       }

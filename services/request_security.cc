@@ -198,6 +198,8 @@ absl::StatusOr<security::CaseDecision> RequestSecurity::DecideCase(
   if (eventstore::TenantOfStream(case_id) != call.principal.tenant) {
     decision.refusal =
         std::string(policy_->CheckTenant(call.principal, case_id).message());
+    // Outside any allocation, like every refused browse (docs/security.md).
+    decision.flags.push_back(casetrail::v1::ACCESS_FLAG_NO_ALLOCATION);
     return decision;
   }
   if (eventstore::IsReservedStream(case_id)) {

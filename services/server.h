@@ -146,15 +146,16 @@ class CasetrailServer {
   std::unique_ptr<projections::QueryEngine> query_engine_;
   std::unique_ptr<security::SecurityPolicy> policy_;
   std::unique_ptr<RequestSecurity> security_;
-  // The pools outlive the services whose work they run; by the time they
-  // are destroyed, the gRPC server has finished every call.
-  std::unique_ptr<WorkerPool> read_pool_;
-  std::unique_ptr<WorkerPool> append_pool_;
-  std::unique_ptr<AuditedReads> reads_;
   std::unique_ptr<AccessAuditService> access_audit_service_;
   std::unique_ptr<CaseQueriesService> queries_service_;
   std::unique_ptr<CaseLogService> service_;
   std::unique_ptr<IntegrityService> integrity_service_;
+  // Declared after the services, so destroyed (their threads joined) before
+  // them; by then the gRPC server has finished every call, so nothing is
+  // queued.
+  std::unique_ptr<AuditedReads> reads_;
+  std::unique_ptr<WorkerPool> read_pool_;
+  std::unique_ptr<WorkerPool> append_pool_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   absl::Mutex stop_mu_;

@@ -111,16 +111,48 @@ TEST(ReaderViewTest, PackSectionsAndReconstructionsAreRedactedAtAnyDepth) {
 }
 
 TEST(ReaderViewTest, VisibleStoredEventsAreNeverEdited) {
-  // A visible event's payload may name a withheld one (an annotation of it):
-  // the event is shown as stored, because its bytes are what the log proves.
-  v1::RecordedEvent annotation = Recorded("open-1", 1);
-  annotation.mutable_event()->mutable_record_annotated()->set_target_event_id(
-      "hidden");
+  // A visible decision may name a withheld event as relied on: the decision
+  // is shown as stored, because its bytes are what the log proves.
+  v1::RecordedEvent decision_event = Recorded("open-1", 1);
+  decision_event.mutable_event()
+      ->mutable_referral_decision()
+      ->mutable_decision()
+      ->mutable_information_basis()
+      ->add_event_ids("hidden");
   v1::ReconstructDecisionResponse decision;
-  *decision.add_relied_on() = annotation;
+  *decision.mutable_decision_event() = decision_event;
+  *decision.add_relied_on() = decision_event;
   EXPECT_EQ(ReaderView({"hidden"}).Redact(&decision), 0u);
   EXPECT_EQ(decision.relied_on(0).SerializeAsString(),
-            annotation.SerializeAsString());
+            decision_event.SerializeAsString());
+  EXPECT_EQ(decision.decision_event().SerializeAsString(),
+            decision_event.SerializeAsString());
+}
+
+TEST(ReaderViewTest, AnAmendmentOfAWithheldEventIsWithheldWithIt) {
+  // A correction's old value is the withheld event's text: the correction,
+  // though not restricted itself, goes with what it corrects.
+  v1::CaseEvent correction;
+  correction.set_event_id("correction-1");
+  correction.mutable_record_corrected()->set_target_event_id("hidden");
+  correction.mutable_record_corrected()->set_old_value(kSecret);
+  v1::CaseEvent annotation;
+  annotation.set_event_id("note-2");
+  annotation.mutable_record_annotated()->set_target_event_id("open-1");
+  const ReaderView reader({"hidden"});
+  EXPECT_TRUE(reader.Withholds(correction));
+  EXPECT_FALSE(reader.Withholds(annotation));
+
+  v1::ReconstructDecisionResponse decision;
+  *decision.add_later_corrections() = AmendmentBy("correction-1", "hidden");
+  *decision.add_later_corrections() = AmendmentBy("note-1", "open-1");
+  v1::RecordedEvent stored;
+  *stored.mutable_event() = correction;
+  *decision.add_relied_on() = stored;
+  EXPECT_EQ(reader.Redact(&decision), 2u);
+  ASSERT_EQ(decision.later_corrections_size(), 1);
+  EXPECT_EQ(decision.later_corrections(0).event_id(), "note-1");
+  EXPECT_EQ(decision.relied_on_size(), 0);
 }
 
 TEST(ReaderViewTest, AReaderWhoSeesEverythingChangesNothing) {
@@ -170,6 +202,38 @@ TEST_F(ReplayForReaderTest, AWithheldAnnotationLeavesNoAmendmentAndIsCounted) {
   EXPECT_THAT(withheld->model.DebugString(), Not(HasSubstr(kSecret)));
   ASSERT_EQ(withheld->entries.size(), 1u);
   EXPECT_EQ(withheld->entries[0].event_id(), "contact-1");
+}
+
+TEST_F(ReplayForReaderTest, ACorrectionOfAWithheldEventIsLeftOutOfTheFold) {
+  v1::CaseEvent correction =
+      testing::MakeCaseEvent("correction-1", "RecordCorrected");
+  correction.clear_opaque();
+  correction.set_stream_id("case-c");
+  correction.set_schema_version(1);
+  v1::RecordCorrected* c = correction.mutable_record_corrected();
+  c->set_target_event_id("contact-1");
+  c->set_field_path("contact_received.concern");
+  c->set_old_value(kSecret);
+  c->set_new_value("\"corrected\"");
+  ASSERT_TRUE(store_
+                  ->Append(testing::MakeStoreAppend(
+                      "case-c", eventstore::ExpectedVersion::NoStream(),
+                      {testing::MakeProposedEvent("case-c", "contact-1"),
+                       testing::MakeProposedEvent("case-c", "note-1"),
+                       eventstore::ProposedEvent{
+                           "correction-1",
+                           testing::SerializeDeterministically(correction)}}))
+                  .ok());
+  const ReaderView reader({"contact-1"});
+  ReplayLimit limit;
+  limit.reader = &reader;
+  absl::StatusOr<CaseSnapshot> snapshot =
+      ReplayCase(*store_, FoldConfig::Default(), "case-c", limit);
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  EXPECT_EQ(snapshot->withheld_events, 2u);
+  EXPECT_THAT(snapshot->model.DebugString(), Not(HasSubstr(kSecret)));
+  ASSERT_EQ(snapshot->entries.size(), 1u);
+  EXPECT_EQ(snapshot->entries[0].event_id(), "note-1");
 }
 
 }  // namespace

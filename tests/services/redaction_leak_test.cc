@@ -709,7 +709,7 @@ casetrail.v1.PreventEpisode: prevent_referral_id channel_case_id stage events re
 casetrail.v1.PreventReferralMade: prevent_referral_id referrer concerns how_identified agencies_involved parents_informed parents_not_informed_reason
 casetrail.v1.Provenance: position log_size as_known_at rule_set rule_set_version withheld_events
 casetrail.v1.RapidReviewCompleted: decision notification_event_id local_review_recommended learning
-casetrail.v1.ReadCaseStreamResponse: events stream_version
+casetrail.v1.ReadCaseStreamResponse: events stream_version next_version
 casetrail.v1.ReadLogResponse: events next_position log_size
 casetrail.v1.RebuildProjectionsResponse: position seconds cases
 casetrail.v1.Recipient: name role agency
@@ -1069,6 +1069,37 @@ class RedactionLeakTest : public ::testing::Test {
                               case_id, ")"));
         }
       }
+      // An open correction of an event restricted on its own, quoting it
+      // (a correction's old value is the value corrected): it must be
+      // withheld with its target, or it shows the target's marker.
+      for (size_t w = 0; open && w < changes.size(); ++w) {
+        const MarkedEvent* target = nullptr;
+        for (const std::string& id : changes[w].second) {
+          for (const MarkedEvent& m : events) {
+            if (m.event.event_id() == id && !IsAmendment(m.payload)) {
+              target = &m;
+              break;
+            }
+          }
+          if (target != nullptr) break;
+        }
+        if (target == nullptr) continue;
+        v1::CaseEvent correction = target->event;
+        correction.set_event_id(
+            absl::StrCat(story.ids.prefix, "-correction-of-withheld-", w));
+        correction.set_event_type("RecordCorrected");
+        v1::RecordCorrected* c = correction.mutable_record_corrected();
+        c->set_target_event_id(target->event.event_id());
+        c->set_field_path(absl::StrCat(target->payload, ".summary"));
+        c->set_old_value(
+            absl::StrCat("\"", target->marker, " as first recorded\""));
+        c->set_new_value("\"as corrected\"");
+        c->set_reason("a typing error");
+        c->mutable_approved_by()->set_id("ns-mbrennan");
+        const grpc::Status s = Append(case_id, {correction});
+        ASSERT_TRUE(s.ok()) << case_id << ": " << s.error_message();
+        ++corrections_of_withheld_;
+      }
     }
     // A retry of a restricted event with other content: the append answers
     // ALREADY_EXISTS, naming the event.
@@ -1176,6 +1207,9 @@ class RedactionLeakTest : public ::testing::Test {
   World world_;
   std::map<std::string, std::vector<std::string>> placements_;
   std::map<std::string, std::vector<std::string>> refused_;
+  // Open corrections appended of events restricted on their own, quoting
+  // their marker.
+  int corrections_of_withheld_ = 0;
   v1::CaseEvent conflicting_;
   std::string conflicting_stream_;
 };
@@ -1312,7 +1346,10 @@ TEST_F(RedactionLeakTest,
             << leaking_calls << " calls); positive control: shown "
             << allowed_shown << " of " << allowed_pairs
             << " allowed (caller, marker) pairs; catalogue types covered "
-            << covered << ", not covered " << not_covered << "\n";
+            << covered << ", not covered " << not_covered
+            << "; open corrections quoting a withheld event "
+            << corrections_of_withheld_ << "\n";
+  EXPECT_GT(corrections_of_withheld_, 0);
   EXPECT_EQ(found, 0u);
 }
 }  // namespace
