@@ -547,6 +547,14 @@ absl::StatusOr<LogScope> SecurityPolicy::ScopeLogRead(
         !allowed.ok()) {
       return allowed;
     }
+    // Anyone else's subscription to the audit would deliver nothing (the
+    // audit is left out below): refused rather than left silent.
+    if (principal.role != v1::ROLE_UPSTREAM_SYSTEM &&
+        principal.role != v1::ROLE_AUDITOR) {
+      return absl::PermissionDeniedError(
+          "the access audit is for auditors: only an auditor with a grant of "
+          "all cases may subscribe to it");
+    }
   }
   // The access audit is for auditors.
   if (principal.role != v1::ROLE_AUDITOR) {

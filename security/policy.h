@@ -158,8 +158,9 @@ class SecurityPolicy {
   // by `principal` with `stream_prefix` covers: it needs a tenant-wide scope;
   // an empty prefix, or one that the tenant's prefix extends, becomes
   // "<tenant>/"; a prefix outside the tenant is refused; a person may
-  // subscribe only to the access audit (CheckSubscriptionPrefix); and the
-  // access audit ("<tenant>/_...") is left out for anyone but auditors.
+  // subscribe only to the access audit (CheckSubscriptionPrefix), and only
+  // an auditor at all; and the access audit ("<tenant>/_...") is left out of
+  // log reads for anyone but auditors.
   // PERMISSION_DENIED otherwise, built from the request and principal only.
   absl::StatusOr<LogScope> ScopeLogRead(const Principal& principal,
                                         absl::string_view stream_prefix,

@@ -1402,6 +1402,17 @@ TEST_F(ScopePolicyTest, PeopleSubscribeOnlyWithExactlyTheAccessAuditPrefix) {
   }
 }
 
+TEST_F(ScopePolicyTest, OnlyAnAuditorSubscribesToTheAccessAudit) {
+  // A service manager has the tenant-wide scope, but the audit is left out
+  // of everything they read: their subscription would deliver nothing.
+  const absl::StatusOr<LogScope> scope =
+      Subscribe(service_manager_, "northshire/_access");
+  ASSERT_FALSE(scope.ok());
+  EXPECT_TRUE(absl::IsPermissionDenied(scope.status())) << scope.status();
+  EXPECT_THAT(Text(scope.status().message()),
+              HasSubstr("the access audit is for auditors"));
+}
+
 TEST_F(ScopePolicyTest, UpstreamSystemSubscribesToAnythingInItsTenant) {
   for (const char* prefix :
        {"", "nor", "northshire/", "northshire/case-", "northshire/_access"}) {
