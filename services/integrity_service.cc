@@ -43,22 +43,25 @@ grpc::ServerUnaryReactor* IntegrityService::GetCheckpoint(
           "tree_size unset to issue one"}}));
     return reactor;
   }
-  absl::StatusOr<eventstore::IssuedCheckpoint> issued =
-      request->has_tree_size() ? checkpointer_->AtSize(request->tree_size())
-      : request->issue()       ? checkpointer_->Issue()
-                               : checkpointer_->Latest();
-  if (!issued.ok()) {
-    reactor->Finish(ToGrpcStatus(issued.status()));
-    return reactor;
-  }
-  casetrail::v1::Checkpoint* checkpoint = response->mutable_checkpoint();
-  checkpoint->set_tree_size(issued->checkpoint.tree_size);
-  checkpoint->set_root_hash(Bytes(issued->checkpoint.root));
-  *checkpoint->mutable_issued_at() =
-      eventstore::ToProtoTime(issued->checkpoint.issued_at);
-  checkpoint->set_signed_note(issued->note);
-  response->set_verifier_key(checkpointer_->verifier().verifier_key());
-  reactor->Finish(grpc::Status::OK);
+  // Issuing signs and writes a checkpoint, synced: not on a callback thread.
+  reads_->Schedule([this, reactor, request, response] {
+    absl::StatusOr<eventstore::IssuedCheckpoint> issued =
+        request->has_tree_size() ? checkpointer_->AtSize(request->tree_size())
+        : request->issue()       ? checkpointer_->Issue()
+                                 : checkpointer_->Latest();
+    if (!issued.ok()) {
+      reactor->Finish(ToGrpcStatus(issued.status()));
+      return;
+    }
+    casetrail::v1::Checkpoint* checkpoint = response->mutable_checkpoint();
+    checkpoint->set_tree_size(issued->checkpoint.tree_size);
+    checkpoint->set_root_hash(Bytes(issued->checkpoint.root));
+    *checkpoint->mutable_issued_at() =
+        eventstore::ToProtoTime(issued->checkpoint.issued_at);
+    checkpoint->set_signed_note(issued->note);
+    response->set_verifier_key(checkpointer_->verifier().verifier_key());
+    reactor->Finish(grpc::Status::OK);
+  });
   return reactor;
 }
 

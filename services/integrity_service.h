@@ -10,11 +10,11 @@
 namespace casetrail::services {
 
 // casetrail.v1.LogIntegrity on the callback API. Thin: checks the request,
-// asks the store or the checkpointer, converts the status. Checkpoints and
-// consistency proofs are a few short RocksDB reads (O(log n)), or one
-// signature, on gRPC's callback thread; an inclusion proof returns the event
-// itself, so it is an audited read of case data (audited_read.h), on the
-// read pool.
+// asks the store or the checkpointer, converts the status. Consistency proofs
+// are a few short RocksDB reads (O(log n)) on gRPC's callback thread;
+// checkpoints (one may be signed and written, synced) run on the read pool;
+// an inclusion proof returns the event itself, so it is an audited read of
+// case data (audited_read.h), on the read pool too.
 //
 // Thread-safe. `store` and `checkpointer` are not owned and must outlive the
 // service.
