@@ -12,8 +12,6 @@
 // loose (half the rate) because the machine is shared and noisy: the printed
 // ratio is the measurement (docs/benchmarks.md).
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -30,6 +28,7 @@
 #include "security/jwt.h"
 #include "services/server.h"
 #include "tests/testing/case_events.h"
+#include "tests/testing/example_security.h"
 #include "tests/testing/server_process.h"
 
 #ifndef CASETRAIL_SECURITY_EXAMPLE
@@ -40,11 +39,8 @@ namespace casetrail {
 namespace {
 
 namespace v1 = casetrail::v1;
-using casetrail::testing::ReadWholeFile;
 using casetrail::testing::TempDir;
-using casetrail::testing::WriteWholeFile;
 
-constexpr char kIssuer[] = "https://idp.northshire.example";
 constexpr char kLaggingCase[] = "northshire/case-not-yet-folded";
 constexpr int kAppenders = 4;
 constexpr int kAppendsPerAppender = 100;
@@ -54,55 +50,32 @@ constexpr int kRounds = 3;
 class ReadsDoNotHoldAppendsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<security::KeyPairPem> keys =
-        security::GenerateEd25519KeyPair();
-    ASSERT_TRUE(keys.ok()) << keys.status();
-    keys_ = *keys;
-    WriteWholeFile(dir_.Sub("security.textproto"),
-                   ReadWholeFile(CASETRAIL_SECURITY_EXAMPLE));
-    ASSERT_EQ(mkdir(dir_.Sub("keys").c_str(), 0700), 0);
-    WriteWholeFile(dir_.Sub("keys/northshire-idp.pub"), keys_.public_key_pem);
-    absl::StatusOr<security::KeyPairPem> south =
-        security::GenerateEd25519KeyPair();
-    ASSERT_TRUE(south.ok());
-    WriteWholeFile(dir_.Sub("keys/southvale-idp.pub"), south->public_key_pem);
+    absl::StatusOr<testing::ExampleSecurity> security =
+        testing::WriteExampleSecurity(dir_, CASETRAIL_SECURITY_EXAMPLE);
+    ASSERT_TRUE(security.ok()) << security.status();
+    security_ = *std::move(security);
 
     services::ServerOptions options;
     options.listen_address = "127.0.0.1:0";
     options.data_dir = dir_.Sub("data");
     options.plaintext_loopback = true;
     options.checkpoint_interval = absl::ZeroDuration();
-    options.security_config_file = dir_.Sub("security.textproto");
+    options.security_config_file = security_.config_file;
     absl::StatusOr<std::unique_ptr<services::CasetrailServer>> server =
         services::CasetrailServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                                    grpc::InsecureChannelCredentials());
-    upstream_ = Token("ns-mosaic", "upstream_system", "");
-    reader_ = Token("ns-lwilliams", "social_worker", "Assessment Team East");
+    upstream_ =
+        testing::ExampleToken(security_, "upstream_system", "ns-mosaic");
+    reader_ = testing::ExampleToken(security_, "social_worker", "ns-lwilliams",
+                                    "Assessment Team East");
   }
 
   void TearDown() override {
     if (held_) server_->runner().ResumeForTesting();
     if (server_ != nullptr) server_->Stop();
-  }
-
-  std::string Token(const std::string& subject, const std::string& role,
-                    const std::string& team) {
-    security::TokenClaims claims;
-    claims.issuer = kIssuer;
-    claims.subject = subject;
-    claims.role = role;
-    claims.team = team;
-    claims.tenant = "northshire";
-    claims.audience = {"casetrail"};
-    claims.issued_at = absl::Now() - absl::Minutes(1);
-    claims.expires_at = absl::Now() + absl::Hours(1);
-    absl::StatusOr<std::string> token =
-        security::SignJwt(claims, keys_.private_key_pem, "northshire-1");
-    EXPECT_TRUE(token.ok()) << token.status();
-    return token.value_or("");
   }
 
   grpc::Status Append(v1::CaseLog::Stub& stub, const std::string& stream,
@@ -140,7 +113,7 @@ class ReadsDoNotHoldAppendsTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  security::KeyPairPem keys_;
+  testing::ExampleSecurity security_;
   std::unique_ptr<services::CasetrailServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::string upstream_;

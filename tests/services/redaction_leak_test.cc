@@ -15,8 +15,6 @@
 // A marker shown to a caller the oracle withholds it from is a leak. As a
 // control, markers the oracle allows must show up.
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <iostream>
 #include <map>
@@ -43,6 +41,7 @@
 #include "gtest/gtest.h"
 #include "security/jwt.h"
 #include "security/policy.h"
+#include "tests/testing/example_security.h"
 #include "tests/testing/marked_cases.h"
 #include "tests/testing/marker_search.h"
 #include "tests/testing/server_process.h"
@@ -63,14 +62,12 @@ using casetrail::testing::ReadWholeFile;
 using casetrail::testing::ServerProcess;
 using casetrail::testing::StoryIds;
 using casetrail::testing::TempDir;
-using casetrail::testing::WriteWholeFile;
 using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using grpc::StatusCode;
 
 constexpr char kTenant[] = "northshire";
-constexpr char kIssuer[] = "https://idp.northshire.example";
 constexpr char kTeam[] = "Assessment Team East";
 constexpr char kWorker[] = "ns-lwilliams";
 constexpr char kManager[] = "ns-mbrennan";
@@ -829,36 +826,28 @@ bool IsDecision(const v1::CaseEvent& e) {
 class RedactionLeakTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<security::KeyPairPem> north =
-        security::GenerateEd25519KeyPair();
-    absl::StatusOr<security::KeyPairPem> south =
-        security::GenerateEd25519KeyPair();
-    ASSERT_TRUE(north.ok() && south.ok());
-    north_ = *north;
     // The shipped example, with this test's keys and a reviewer's grant of
     // the test's cases.
-    std::string config = ReadWholeFile(CASETRAIL_SECURITY_EXAMPLE);
-    ASSERT_TRUE(
-        google::protobuf::TextFormat::ParseFromString(config, &config_));
-    absl::StrAppend(&config, "\ngrants { principal_id: \"", kReviewer,
-                    "\" tenant: \"", kTenant, "\"");
+    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+        ReadWholeFile(CASETRAIL_SECURITY_EXAMPLE), &config_));
+    std::string grant = absl::StrCat("grants { principal_id: \"", kReviewer,
+                                     "\" tenant: \"", kTenant, "\"");
     for (const Story& story : Stories()) {
-      absl::StrAppend(&config, " case_ids: \"", story.ids.case_id, "\"");
+      absl::StrAppend(&grant, " case_ids: \"", story.ids.case_id, "\"");
       oracle_.grants[kReviewer].insert(story.ids.case_id);
     }
-    absl::StrAppend(&config,
+    absl::StrAppend(&grant,
                     " expires_at { seconds: 1830297600 } reason: \"leak "
                     "test\" }\n");
     oracle_.grants[kAuditor].insert("*");
-    WriteWholeFile(dir_.Sub("security.textproto"), config);
-    ASSERT_EQ(mkdir(dir_.Sub("keys").c_str(), 0700), 0);
-    WriteWholeFile(dir_.Sub("keys/northshire-idp.pub"), north_.public_key_pem);
-    WriteWholeFile(dir_.Sub("keys/southvale-idp.pub"), south->public_key_pem);
+    absl::StatusOr<testing::ExampleSecurity> security =
+        testing::WriteExampleSecurity(dir_, CASETRAIL_SECURITY_EXAMPLE, grant);
+    ASSERT_TRUE(security.ok()) << security.status();
+    security_ = *std::move(security);
 
     ServerProcess::Options options;
     options.data_dir = dir_.Sub("data");
-    options.extra_flags = {"--security_config=" +
-                           dir_.Sub("security.textproto")};
+    options.extra_flags = {"--security_config=" + security_.config_file};
     absl::StatusOr<std::unique_ptr<ServerProcess>> server =
         ServerProcess::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
@@ -904,20 +893,9 @@ class RedactionLeakTest : public ::testing::Test {
                     const std::string& purpose,
                     const std::string& break_glass = "") {
     Caller c{label, role, subject, team, purpose, break_glass, ""};
-    security::TokenClaims claims;
-    claims.issuer = kIssuer;
-    claims.subject = subject;
-    claims.role = security::RoleName(role);
-    claims.team = team;
-    claims.tenant = kTenant;
-    claims.audience = {"casetrail"};
-    claims.issued_at = absl::Now() - absl::Minutes(1);
-    claims.expires_at = absl::Now() + absl::Hours(1);
-    claims.token_id = absl::StrCat("leak-", subject, "-", label.size());
-    absl::StatusOr<std::string> token =
-        security::SignJwt(claims, north_.private_key_pem, "northshire-1");
-    EXPECT_TRUE(token.ok()) << token.status();
-    c.token = token.value_or("");
+    c.token = testing::ExampleToken(
+        security_, security::RoleName(role), subject, team, kTenant,
+        absl::StrCat("leak-", subject, "-", label.size()));
     return c;
   }
 
@@ -1197,7 +1175,7 @@ class RedactionLeakTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  security::KeyPairPem north_;
+  testing::ExampleSecurity security_;
   v1::SecurityConfig config_;
   std::unique_ptr<ServerProcess> server_;
   std::shared_ptr<grpc::Channel> channel_;
