@@ -145,11 +145,8 @@ std::vector<FieldViolation> ValidateAppend(const AppendEventsRequest& request,
     const std::string path = absl::StrCat("events[", i, "]");
     const size_t size = e.ByteSizeLong();
     ValidateEvent(e, size, path, request, limits, v);
-    if (e.payload_case() != CaseEvent::kOpaque &&
-        e.payload_case() != CaseEvent::PAYLOAD_NOT_SET) {
-      for (FieldViolation& typed : ValidateTypedEvent(e, i)) {
-        v.Add(std::move(typed.field), std::move(typed.description));
-      }
+    for (FieldViolation& typed : ValidateTypedEvent(e, i)) {
+      v.Add(std::move(typed.field), std::move(typed.description));
     }
     if (!e.event_id().empty() && !ids.insert(e.event_id()).second) {
       v.Add(path + ".event_id",

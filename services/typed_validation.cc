@@ -1,8 +1,10 @@
 #include "services/typed_validation.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -65,6 +67,60 @@ bool IsValidCivilDate(const CivilDate& d) {
       d.year() % 4 == 0 && (d.year() % 100 != 0 || d.year() % 400 == 0);
   const int days = d.month() == 2 && !leap ? 28 : kDaysInMonth[d.month() - 1];
   return d.day() >= 1 && d.day() <= days;
+}
+
+// The catalogue's payload field for each of its event types, by the payload
+// message's name ("ReferralDecision" -> referral_decision): every member of
+// CaseEvent's payload oneof but `opaque`, so a new payload is covered without
+// a change here.
+const FieldDescriptor* CataloguePayloadFor(absl::string_view event_type) {
+  static const auto* const kByType = [] {
+    auto* by_type =
+        new absl::flat_hash_map<std::string, const FieldDescriptor*>();
+    const google::protobuf::OneofDescriptor* oneof =
+        CaseEvent::descriptor()->FindOneofByName("payload");
+    for (int i = 0; i < oneof->field_count(); ++i) {
+      const FieldDescriptor* field = oneof->field(i);
+      if (field->number() == CaseEvent::kOpaqueFieldNumber) continue;
+      by_type->emplace(field->message_type()->name(), field);
+    }
+    return by_type;
+  }();
+  const auto it = kByType->find(event_type);
+  return it == kByType->end() ? nullptr : it->second;
+}
+
+// Reports every CivilDate in `message` (at `path`), however deeply nested or
+// repeated, that is not a calendar date. By reflection, so a date field added
+// to a payload is checked without a change here.
+void CheckDates(const Message& message, const std::string& path,
+                std::vector<FieldViolation>& out) {
+  if (message.GetDescriptor() == CivilDate::descriptor()) {
+    const auto& d = static_cast<const CivilDate&>(message);
+    if (!IsValidCivilDate(d)) {
+      out.push_back(
+          {path, absl::StrCat(kTypedEvent, ": ", d.year(), "-", d.month(), "-",
+                              d.day(),
+                              " is not a calendar date (year 1-9999, month "
+                              "1-12, a day the month has)")});
+    }
+    return;
+  }
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    const std::string field_path = absl::StrCat(path, ".", field->name());
+    if (field->is_repeated()) {
+      for (int j = 0; j < reflection->FieldSize(message, field); ++j) {
+        CheckDates(reflection->GetRepeatedMessage(message, field, j),
+                   absl::StrCat(field_path, "[", j, "]"), out);
+      }
+    } else {
+      CheckDates(reflection->GetMessage(message, field), field_path, out);
+    }
+  }
 }
 
 // Violations under one path, e.g. "events[2].assessment_authorised".
@@ -379,14 +435,26 @@ DecisionRule CheckPayload(const CaseEvent& event, bool& decision_required,
 std::vector<FieldViolation> ValidateTypedEvent(const CaseEvent& event,
                                                int index) {
   std::vector<FieldViolation> out;
+  const std::string path = absl::StrCat("events[", index, "]");
   if (event.payload_case() == CaseEvent::PAYLOAD_NOT_SET ||
       event.payload_case() == CaseEvent::kOpaque) {
+    // An opaque payload is for the types the catalogue has no message for
+    // (e.g. CaseNoteRecorded). A catalogue type without its payload would
+    // skip every rule of its type.
+    if (const FieldDescriptor* typed =
+            CataloguePayloadFor(event.event_type())) {
+      out.push_back(
+          {absl::StrCat(path, ".event_type"),
+           absl::StrCat(kTypedEvent, ": '", event.event_type(),
+                        "' is a catalogue type: its event carries the ",
+                        typed->name(), " payload, not ",
+                        event.has_opaque() ? "an opaque one" : "none")});
+    }
     return out;
   }
   // The payload case is the oneof field's number.
   const FieldDescriptor* field =
       CaseEvent::descriptor()->FindFieldByNumber(event.payload_case());
-  const std::string path = absl::StrCat("events[", index, "]");
   if (event.payload_case() == CaseEvent::kAccessRecorded) {
     out.push_back({absl::StrCat(path, ".access_recorded"),
                    "access events are written by the server only, for the "
@@ -427,6 +495,17 @@ std::vector<FieldViolation> ValidateTypedEvent(const CaseEvent& event,
   // Decision events are found by their `Decision decision = 1` (see
   // case_events.proto), so a new one is checked without a change here.
   const Message& payload = event.GetReflection()->GetMessage(event, field);
+  // A date a rule has already reported (e.g. rule 3's new target date) is
+  // reported once, under its rule.
+  std::vector<FieldViolation> dates;
+  CheckDates(payload, absl::StrCat(path, ".", field->name()), dates);
+  for (FieldViolation& date : dates) {
+    if (std::none_of(out.begin(), out.end(), [&](const FieldViolation& f) {
+          return f.field == date.field;
+        })) {
+      out.push_back(std::move(date));
+    }
+  }
   const FieldDescriptor* decision_field =
       payload.GetDescriptor()->FindFieldByNumber(1);
   if (decision_field != nullptr && decision_field->name() == "decision" &&

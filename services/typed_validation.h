@@ -22,7 +22,11 @@ namespace casetrail::services {
 // {"events[1].assessment_extension_decided.decision.decided_by.authority_level",
 //  "rule 3 [GLOSS][GH]: an assessment extension is decided by a Service
 //  Manager or above"}.
-// Empty for an event with an opaque payload or none: those are not checked.
+// Every CivilDate of the payload, at any depth, must be a calendar date
+// (e.g. "events[0].case_closed.effective_date"). An event with an opaque
+// payload or none is not checked beyond its type: a type of the catalogue
+// (the name of one of CaseEvent's payload messages) must carry its typed
+// payload, reported at "events[i].event_type"; any other type may be opaque.
 std::vector<FieldViolation> ValidateTypedEvent(
     const casetrail::v1::CaseEvent& event, int index);
 

@@ -55,7 +55,7 @@ Commands:
   append [FILE]     Append events from JSON (FILE, or standard input if FILE is - or absent).
                     The JSON is one AppendEventsRequest or an array of them, e.g.
                     {"stream_id": "case-0042", "expected_version": {"kind": "KIND_NO_STREAM"},
-                     "events": [{"event_type": "ContactReceived",
+                     "events": [{"event_type": "CaseNoteRecorded",
                                  "occurred_at": {"time": "2026-03-02T09:15:00Z", "precision": "EXACT"},
                                  "recorded_by": {"user_id": "u123", "role": "Social Worker"},
                                  "payload": {"summary": "..."}}]}

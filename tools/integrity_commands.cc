@@ -392,8 +392,9 @@ int KeyCommand(const std::shared_ptr<grpc::Channel>& channel,
     auto stub = casetrail::v1::LogIntegrity::NewStub(channel);
     grpc::ClientContext context;
     SetDeadline(context);
+    // The latest checkpoint carries the key; showing the key never issues
+    // one (the server signs one at start, so there is one to read).
     casetrail::v1::GetCheckpointRequest request;
-    request.set_issue(true);
     casetrail::v1::GetCheckpointResponse response;
     grpc::Status status = stub->GetCheckpoint(&context, request, &response);
     if (!status.ok()) return FailRpc(status);

@@ -487,12 +487,12 @@ namespace {
 // A correction of an event the case does not hold: FAILED_PRECONDITION with
 // the field violation, over both append RPCs, and nothing written.
 TEST_F(CaseLogIntegrationTest, CorrectionOfAnEventNotInTheCaseIsRefused) {
-  MustAppend(MakeAppendRequest(
-      "case-h1", ExpectedVersion::KIND_NO_STREAM,
-      {MakeCaseEvent("h1-e1", "ContactReceived", R"({"concern": "bruise"})")}));
+  MustAppend(MakeAppendRequest("case-h1", ExpectedVersion::KIND_NO_STREAM,
+                               {MakeCaseEvent("h1-e1", "CaseNoteRecorded",
+                                              R"({"concern": "bruise"})")}));
   MustAppend(
       MakeAppendRequest("case-h2", ExpectedVersion::KIND_NO_STREAM,
-                        {MakeCaseEvent("h2-e1", "ContactReceived",
+                        {MakeCaseEvent("h2-e1", "CaseNoteRecorded",
                                        R"({"concern": "other child"})")}));
   auto correction = [](const std::string& id, const std::string& target) {
     CaseEvent e = MakeCaseEvent(id, "RecordCorrected", "{}");
@@ -600,6 +600,24 @@ TEST_F(CaseLogIntegrationTest, TypedRuleRefusalsNameTheRuleAndWriteNothing) {
        },
        "events[0].channel_referral_received.referred_by",
        "rule 15 [CTSA36][CDG23]"},
+      {"catalogue type with an opaque payload",
+       [](CaseEvent& e) {
+         e.set_event_type("ReferralDecision");
+         e.mutable_opaque()->set_content_type("application/json");
+         e.mutable_opaque()->set_data(R"({"outcome": "NFA"})");
+       },
+       "events[0].event_type", "referral_decision payload"},
+      {"impossible date",
+       [](CaseEvent& e) {
+         auto* review = e.mutable_assessment_extension_decided()
+                            ->mutable_decision()
+                            ->mutable_review_by();
+         review->set_year(2019);
+         review->set_month(2);
+         review->set_day(30);
+       },
+       "events[0].assessment_extension_decided.decision.review_by",
+       "2019-2-30 is not a calendar date"},
   };
   // The valid event is accepted, in a case of its own.
   MustAppend(MakeAppendRequest("case-rules-ok", ExpectedVersion::KIND_ANY,
@@ -640,7 +658,7 @@ TEST_F(CaseLogIntegrationTest, SubscribeOnADamagedLogEndsWithDataLoss) {
     std::vector<CaseEvent> events;
     for (int i = 0; i < 10; ++i) {
       events.push_back(MakeCaseEvent(absl::StrCat("hole-", a, "-", i),
-                                     "ContactReceived", "{}"));
+                                     "CaseNoteRecorded", "{}"));
     }
     MustAppend(MakeAppendRequest("case-hole", ExpectedVersion::KIND_ANY,
                                  std::move(events)));

@@ -57,7 +57,7 @@ class CaseLogReadPagesTest : public ::testing::Test {
       std::vector<v1::CaseEvent> events;
       for (uint64_t j = i; j < i + kEventsPerAppend; ++j) {
         events.push_back(
-            MakeCaseEvent(absl::StrCat("page-", j), "ContactReceived",
+            MakeCaseEvent(absl::StrCat("page-", j), "CaseNoteRecorded",
                           absl::StrCat(R"({"concern": ")", concern, R"("})")));
       }
       v1::AppendEventsResponse response;

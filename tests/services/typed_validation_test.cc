@@ -913,12 +913,85 @@ TEST(ValidateTypedEventTest, AppliesTheCommonRulesToEveryTypedPayload) {
   EXPECT_EQ(decision_types, 21);
 }
 
-TEST(ValidateTypedEventTest, IgnoresOpaqueAndMissingPayloads) {
-  CaseEvent opaque = MakeCaseEvent("evt-1", "AssessmentExtensionDecided");
+// A type outside the catalogue (CaseNoteRecorded, a local type) may be
+// opaque or carry no payload; nothing else of it is checked here.
+TEST(ValidateTypedEventTest, IgnoresOpaqueAndMissingPayloadsOfOtherTypes) {
+  CaseEvent opaque = MakeCaseEvent("evt-1", "CaseNoteRecorded");
   EXPECT_THAT(ValidateTypedEvent(opaque, 0), IsEmpty());
   CaseEvent none = MakeCaseEvent("evt-1", "Anything");
   none.clear_opaque();
   EXPECT_THAT(ValidateTypedEvent(none, 0), IsEmpty());
+}
+
+// A catalogue type sent opaque would skip every rule of its type: refused at
+// event_type, naming the payload it must carry, for every catalogue type.
+TEST(ValidateTypedEventTest, RefusesACatalogueTypeWithoutItsPayload) {
+  const OneofDescriptor* oneof =
+      CaseEvent::descriptor()->FindOneofByName("payload");
+  int catalogue_types = 0;
+  for (int i = 0; i < oneof->field_count(); ++i) {
+    const FieldDescriptor* field = oneof->field(i);
+    if (field->name() == "opaque") continue;
+    ++catalogue_types;
+    SCOPED_TRACE(field->name());
+    CaseEvent opaque = MakeCaseEvent("evt-1", field->message_type()->name());
+    std::vector<FieldViolation> violations = ValidateTypedEvent(opaque, 3);
+    ASSERT_EQ(violations.size(), 1u) << Describe(violations);
+    EXPECT_EQ(violations[0].field, "events[3].event_type");
+    EXPECT_EQ(violations[0].description,
+              absl::StrCat(kTyped, ": '", field->message_type()->name(),
+                           "' is a catalogue type: its event carries the ",
+                           field->name(), " payload, not an opaque one"));
+    opaque.clear_opaque();
+    violations = ValidateTypedEvent(opaque, 0);
+    ASSERT_EQ(violations.size(), 1u) << Describe(violations);
+    EXPECT_THAT(violations[0].description, ::testing::EndsWith("not none"));
+  }
+  // The 51 types of docs/events.md and the server's AccessRecorded.
+  EXPECT_EQ(catalogue_types, 52);
+}
+
+// Every CivilDate of a payload, however deep or repeated, is a calendar date;
+// each impossible one is reported at its path.
+TEST(ValidateTypedEventTest, RefusesImpossibleDatesAnywhereInThePayload) {
+  struct Case {
+    int year, month, day;
+  };
+  for (const Case& d : {Case{2019, 2, 30}, Case{2024, 13, 1}, Case{0, 1, 1},
+                        Case{2024, 4, 31}, Case{2024, 1, 0}}) {
+    SCOPED_TRACE(absl::StrCat(d.year, "-", d.month, "-", d.day));
+    CaseEvent e = ReferralDecided();
+    casetrail::v1::CivilDate* review =
+        e.mutable_referral_decision()->mutable_decision()->mutable_review_by();
+    review->set_year(d.year);
+    review->set_month(d.month);
+    review->set_day(d.day);
+    const std::vector<FieldViolation> violations = ValidateTypedEvent(e, 0);
+    ASSERT_EQ(violations.size(), 1u) << Describe(violations);
+    EXPECT_EQ(violations[0].field,
+              "events[0].referral_decision.decision.review_by");
+    EXPECT_THAT(violations[0].description,
+                ::testing::HasSubstr("is not a calendar date"));
+  }
+  // A leap day is a date; a repeated message's dates are found by index.
+  CaseEvent leap = ReferralDecided();
+  auto* review =
+      leap.mutable_referral_decision()->mutable_decision()->mutable_review_by();
+  review->set_year(2024);
+  review->set_month(2);
+  review->set_day(29);
+  EXPECT_THAT(ValidateTypedEvent(leap, 0), IsEmpty());
+  CaseEvent group = Typed("CoreGroupHeld");
+  auto* held = group.mutable_core_group_held();
+  held->add_actions()->mutable_due()->set_year(2024);  // month and day 0
+  held->add_actions()->set_description("no due date");
+  auto* due = held->add_actions()->mutable_due();
+  due->set_year(2023);
+  due->set_month(2);
+  due->set_day(29);
+  EXPECT_THAT(Fields(ValidateTypedEvent(group, 1)),
+              ElementsAre("events[1].core_group_held.actions[0].due",
+                          "events[1].core_group_held.actions[2].due"));
 }
 
 TEST(ValidateAppendTypedTest, TypedViolationsAreViolationsOfTheAppend) {

@@ -15,7 +15,9 @@
 
 namespace casetrail::testing {
 
-inline constexpr char kDefaultEventType[] = "ContactReceived";
+// A type the catalogue has no payload message for, so it may be opaque
+// (docs/events.md).
+inline constexpr char kDefaultEventType[] = "CaseNoteRecorded";
 
 // A CaseEvent that passes validation: `event_id`, `event_type`, occurred_at
 // (2024-03-01T09:30:00Z, TIME_PRECISION_EXACT), recorded_by.user_id, and an

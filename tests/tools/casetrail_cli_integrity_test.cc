@@ -415,6 +415,34 @@ TEST_F(CliAuditorTest, RefusesForgedProofsAndCheckpointsSayingWhy) {
 // subtrees up to level 9 are stored.
 constexpr uint64_t kStoreSize = 1000;
 
+// `key show` against a server reads the key from the latest checkpoint: it
+// issues none, so the latest stays the one signed at start, and the log is
+// unchanged.
+TEST(CliKeyShowTest, KeyShowFromTheServerWritesNothing) {
+  TempDir dir;
+  std::unique_ptr<ServerProcess> server = StartServer(dir.Sub("data"));
+  ASSERT_NE(server, nullptr);
+  const std::string at_server = "--server=" + server->address();
+  std::map<uint64_t, std::string> ids;
+  ASSERT_NO_FATAL_FAILURE(AppendEvents(*server, 5, 2, &ids));
+  CaseLogClient client(server->address());
+  const absl::StatusOr<uint64_t> size_before = client.LogSize();
+  ASSERT_TRUE(size_before.ok()) << size_before.status();
+  CliResult before = RunCasetrail({at_server, "checkpoint"});
+  ASSERT_EQ(before.exit_code, 0) << Describe(before);
+  // Signed at start, before the appends.
+  EXPECT_THAT(before.out, HasSubstr("\n0\n")) << before.out;
+
+  CliResult r = RunCasetrail({at_server, "key", "show"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(VerifierKeyLine(r.out), HasSubstr(kOrigin));
+
+  CliResult after = RunCasetrail({at_server, "checkpoint"});
+  ASSERT_EQ(after.exit_code, 0) << Describe(after);
+  EXPECT_EQ(after.out, before.out);
+  EXPECT_EQ(client.LogSize().value_or(0), *size_before);
+}
+
 // Flips the lowest bit of the event's last byte; see the inclusion proof edit
 // above for why the bytes still parse.
 void FlipLastByte(rocksdb::DB* db, ColumnFamilies& cfs, uint64_t position) {
