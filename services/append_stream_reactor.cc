@@ -1,5 +1,6 @@
 #include "services/append_stream_reactor.h"
 
+#include "absl/strings/str_cat.h"
 #include "google/rpc/status.pb.h"
 #include "services/append_preparation.h"
 #include "services/append_response.h"
@@ -20,6 +21,15 @@ AppendStreamReactor::AppendStreamReactor(eventstore::EventStore* store,
 }
 
 void AppendStreamReactor::OnReadDone(bool ok) {
+  // Parsed before taking mu_: no other thread touches incoming_ while a read
+  // is in progress, and this one has not started the next.
+  casetrail::v1::AppendEventsRequest request;
+  const bool parsed =
+      ok &&
+      grpc::SerializationTraits<
+          casetrail::v1::AppendEventsRequest>::Deserialize(&incoming_, &request)
+          .ok();
+  incoming_.Clear();
   uint64_t index = 0;
   Slot* slot = nullptr;
   Actions next;
@@ -36,9 +46,22 @@ void AppendStreamReactor::OnReadDone(bool ok) {
       index = next_index_++;
       slot = &slots_[index];  // stays put until written, which needs
                               // Complete(index)
-      slot->request.Swap(&incoming_);
       slot->response.set_request_index(index);
       ++in_store_;
+      if (parsed) {
+        slot->request.Swap(&request);
+      } else {
+        // Answered in place, like any refused request; the next is read.
+        RecordOutcome(
+            index,
+            grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                         absl::StrCat("request ", index,
+                                      " of the stream is not a "
+                                      "casetrail.v1.AppendEventsRequest")));
+        slot = nullptr;
+        reading_ = false;
+        next = Decide();
+      }
     }
   }
   if (slot == nullptr) {
@@ -147,7 +170,7 @@ AppendStreamReactor::Actions AppendStreamReactor::Decide() {
   }
   if (!writing_ && !slots_.empty() && slots_.begin()->second.done) {
     writing_ = true;
-    next.write = &slots_.begin()->second.response;
+    next.write = &slots_.begin()->second;
   }
   if (reads_done_ && slots_.empty() && !writing_ && !reading_) {
     finished_ = next.finish = true;
@@ -160,7 +183,16 @@ AppendStreamReactor::Actions AppendStreamReactor::Decide() {
 // !reading_ and !writing_), and only one thread is given the finish.
 void AppendStreamReactor::Act(const Actions& next) {
   if (next.read) StartRead(&incoming_);
-  if (next.write != nullptr) StartWrite(next.write);
+  if (next.write != nullptr) {
+    // The slot is done, so no other thread changes it until its write is.
+    bool own_buffer = false;
+    grpc::Status serialised =
+        grpc::SerializationTraits<casetrail::v1::AppendEventsStreamResponse>::
+            Serialize(next.write->response, &next.write->response_bytes,
+                      &own_buffer);
+    (void)serialised;  // a message the server built always serialises
+    StartWrite(&next.write->response_bytes);
+  }
   if (next.finish) Finish(next.status);
 }
 

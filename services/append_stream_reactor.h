@@ -13,7 +13,11 @@
 
 namespace casetrail::services {
 
-// One AppendEventsStream call. Reads requests, submits each to the store as it
+// One AppendEventsStream call, on the raw method: it parses each request
+// itself, so that a message that is not an AppendEventsRequest is answered in
+// place (INVALID_ARGUMENT naming the type and the request's index, nothing
+// written) and the stream goes on, rather than gRPC ending the reads as if
+// the client had closed them. Reads requests, submits each to the store as it
 // arrives (up to kMaxInFlight requests read but not yet answered; then it stops
 // reading), and writes one response per request in request order, each after
 // its append is durable or has failed.
@@ -25,9 +29,7 @@ namespace casetrail::services {
 // only after Finish, and Finish is called only when no append is still in the
 // store and no request is being prepared.
 class AppendStreamReactor final
-    : public grpc::ServerBidiReactor<
-          casetrail::v1::AppendEventsRequest,
-          casetrail::v1::AppendEventsStreamResponse> {
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   static constexpr int kMaxInFlight = 64;
 
@@ -49,6 +51,8 @@ class AppendStreamReactor final
   struct Slot {
     casetrail::v1::AppendEventsRequest request;
     casetrail::v1::AppendEventsStreamResponse response;
+    // `response` serialised, while it is written.
+    grpc::ByteBuffer response_bytes;
     bool done = false;
   };
 
@@ -56,7 +60,7 @@ class AppendStreamReactor final
   // started outside it.
   struct Actions {
     bool read = false;
-    const casetrail::v1::AppendEventsStreamResponse* write = nullptr;
+    Slot* write = nullptr;
     bool finish = false;
     grpc::Status status;
   };
@@ -80,7 +84,8 @@ class AppendStreamReactor final
   const AppendLimits limits_;
   WorkerPool* const pool_;
   const Check check_;
-  casetrail::v1::AppendEventsRequest incoming_;
+  // Touched only by the one read in progress and its OnReadDone.
+  grpc::ByteBuffer incoming_;
 
   absl::Mutex mu_;
   std::map<uint64_t, Slot> slots_ ABSL_GUARDED_BY(mu_);
@@ -96,9 +101,7 @@ class AppendStreamReactor final
 // A bidi call refused before it starts (e.g. UNAUTHENTICATED): finishes at
 // once with the status.
 class RefusedStreamReactor final
-    : public grpc::ServerBidiReactor<
-          casetrail::v1::AppendEventsRequest,
-          casetrail::v1::AppendEventsStreamResponse> {
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   explicit RefusedStreamReactor(grpc::Status status) {
     Finish(std::move(status));

@@ -375,8 +375,7 @@ grpc::ServerUnaryReactor* CaseLogService::AppendEvents(
   return reactor;
 }
 
-grpc::ServerBidiReactor<casetrail::v1::AppendEventsRequest,
-                        casetrail::v1::AppendEventsStreamResponse>*
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 CaseLogService::AppendEventsStream(grpc::CallbackServerContext* context) {
   absl::StatusOr<CallSecurity> call = security_->Authorize(
       *context, "/casetrail.v1.CaseLog/AppendEventsStream", /*read=*/false, {});

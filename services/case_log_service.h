@@ -34,11 +34,18 @@ size_t ReadPageBytes(size_t max_message_bytes);
 // Thread-safe. `store` is not owned and must outlive the service.
 // ReadCaseStream and ReadLog are raw methods: their responses are composed from
 // the stored event bytes as they are, without parsing and re-serialising (same
-// wire format as the proto).
+// wire format as the proto). AppendEventsStream is raw so that it answers a
+// request that does not parse in place (append_stream_reactor.h); its typed
+// callback method has the same signature, so the base lists each method
+// rather than wrap CallbackService.
 using CaseLogServiceBase =
-    casetrail::v1::CaseLog::WithRawCallbackMethod_ReadCaseStream<
-        casetrail::v1::CaseLog::WithRawCallbackMethod_ReadLog<
-            casetrail::v1::CaseLog::CallbackService>>;
+    casetrail::v1::CaseLog::WithCallbackMethod_AppendEvents<
+        casetrail::v1::CaseLog::WithRawCallbackMethod_AppendEventsStream<
+            casetrail::v1::CaseLog::WithRawCallbackMethod_ReadCaseStream<
+                casetrail::v1::CaseLog::WithRawCallbackMethod_ReadLog<
+                    casetrail::v1::CaseLog::WithCallbackMethod_Subscribe<
+                        casetrail::v1::CaseLog::WithCallbackMethod_GetLogInfo<
+                            casetrail::v1::CaseLog::Service>>>>>>;
 
 class CaseLogService final : public CaseLogServiceBase {
  public:
@@ -56,8 +63,8 @@ class CaseLogService final : public CaseLogServiceBase {
       grpc::CallbackServerContext* context,
       const casetrail::v1::AppendEventsRequest* request,
       casetrail::v1::AppendEventsResponse* response) override;
-  grpc::ServerBidiReactor<casetrail::v1::AppendEventsRequest,
-                          casetrail::v1::AppendEventsStreamResponse>*
+  // Requests: AppendEventsRequest; responses: AppendEventsStreamResponse.
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
   AppendEventsStream(grpc::CallbackServerContext* context) override;
   // Request: ReadCaseStreamRequest; response: ReadCaseStreamResponse.
   grpc::ServerUnaryReactor* ReadCaseStream(grpc::CallbackServerContext* context,

@@ -1,6 +1,8 @@
 #include "services/server.h"
 
 #include <algorithm>
+#include <memory>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -10,6 +12,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "services/log_line.h"
+#include "services/unparseable_request.h"
 
 namespace casetrail::services {
 
@@ -144,6 +147,14 @@ absl::StatusOr<std::unique_ptr<CasetrailServer>> CasetrailServer::Start(
   builder.RegisterService(server->integrity_service_.get());
   builder.RegisterService(server->queries_service_.get());
   builder.RegisterService(server->access_audit_service_.get());
+  // A request that does not parse is INVALID_ARGUMENT naming its type, not
+  // gRPC's bare UNIMPLEMENTED (unparseable_request.h).
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(
+      std::make_unique<UnparseableRequestInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(

@@ -130,6 +130,67 @@ TEST_F(AppendStreamTest, FailedAppendsAreReportedInPlaceAndWriteNothing) {
   EXPECT_EQ(LogSize(), 2u);  // evt-1 and evt-3 only
 }
 
+// A message that is not an AppendEventsRequest in the middle of the stream is
+// answered in place with INVALID_ARGUMENT naming the type; nothing of it is
+// written, and the requests after it are read and answered.
+TEST_F(AppendStreamTest, UnparseableRequestIsAnsweredInPlace) {
+  auto channel = grpc::CreateChannel(server_->address(),
+                                     grpc::InsecureChannelCredentials());
+  grpc::ClientContext context;
+  // The stub's own call, with bytes for requests, so one can be garbage.
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>>
+      stream(grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer,
+                                                       grpc::ByteBuffer>::
+                 Create(channel.get(),
+                        grpc::internal::RpcMethod(
+                            "/casetrail.v1.CaseLog/AppendEventsStream",
+                            grpc::internal::RpcMethod::BIDI_STREAMING, channel),
+                        &context));
+  auto bytes = [](const std::string& s) {
+    grpc::Slice slice(s);
+    return grpc::ByteBuffer(&slice, 1);
+  };
+  // Field 1 as a length-delimited string whose length runs past the end.
+  const std::string garbage("\x0a\x7f\x01", 3);
+  const std::vector<std::string> sent = {
+      MakeAppendRequest("case-1", ExpectedVersion::KIND_ANY,
+                        {MakeCaseEvent("evt-1")})
+          .SerializeAsString(),
+      garbage,
+      MakeAppendRequest("case-1", ExpectedVersion::KIND_ANY,
+                        {MakeCaseEvent("evt-2")})
+          .SerializeAsString(),
+  };
+  for (const std::string& s : sent) {
+    grpc::ByteBuffer b = bytes(s);
+    ASSERT_TRUE(stream->Write(b));
+  }
+  ASSERT_TRUE(stream->WritesDone());
+  std::vector<AppendEventsStreamResponse> responses;
+  grpc::ByteBuffer read;
+  while (stream->Read(&read)) {
+    AppendEventsStreamResponse response;
+    ASSERT_TRUE(
+        grpc::SerializationTraits<AppendEventsStreamResponse>::Deserialize(
+            &read, &response)
+            .ok());
+    responses.push_back(response);
+  }
+  const grpc::Status status = stream->Finish();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(responses.size(), 3u);
+  ASSERT_TRUE(responses[0].has_appended()) << responses[0].error().message();
+  ASSERT_TRUE(responses[1].has_error());
+  EXPECT_EQ(responses[1].request_index(), 1u);
+  EXPECT_EQ(responses[1].error().code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(
+      responses[1].error().message(),
+      "request 1 of the stream is not a casetrail.v1.AppendEventsRequest");
+  ASSERT_TRUE(responses[2].has_appended()) << responses[2].error().message();
+  EXPECT_EQ(responses[2].appended().events(0).position(), 1u);
+  EXPECT_EQ(LogSize(), 2u);  // evt-1 and evt-2 only
+}
+
 TEST_F(AppendStreamTest, RetryOverTheStreamIsDeduplicated) {
   AppendEventsRequest request =
       MakeAppendRequest("case-1", ExpectedVersion::KIND_NO_STREAM,

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -719,6 +720,51 @@ TEST_F(CaseLogIntegrationTest, RawReadsRefuseBytesThatDoNotParse) {
     // The service's own refusal, not gRPC's.
     EXPECT_THAT(status.error_message(), HasSubstr("cannot parse")) << method;
   }
+}
+
+// Every other unary method's handler is gRPC's: bytes that are not its request
+// message are INVALID_ARGUMENT naming the request type (not UNIMPLEMENTED, as
+// if the method did not exist), and nothing is written.
+TEST_F(CaseLogIntegrationTest,
+       UnparseableRequestsAreInvalidArgumentNamingType) {
+  MustAppend(MakeAppendRequest("case-1", ExpectedVersion::KIND_ANY,
+                               {MakeCaseEvent("evt-1")}));
+  const uint64_t before = LogSize();
+  grpc::GenericStub stub(grpc::CreateChannel(
+      server_->address(), grpc::InsecureChannelCredentials()));
+  const std::string garbage("\x0a\x7f\x01", 3);
+  const std::pair<const char*, const char*> methods[] = {
+      {"/casetrail.v1.CaseLog/AppendEvents",
+       "casetrail.v1.AppendEventsRequest"},
+      {"/casetrail.v1.CaseLog/GetLogInfo", "casetrail.v1.GetLogInfoRequest"},
+      {"/casetrail.v1.LogIntegrity/GetCheckpoint",
+       "casetrail.v1.GetCheckpointRequest"},
+      {"/casetrail.v1.LogIntegrity/GetInclusionProof",
+       "casetrail.v1.GetInclusionProofRequest"},
+      {"/casetrail.v1.CaseQueries/GetChronology",
+       "casetrail.v1.GetChronologyRequest"},
+  };
+  for (const auto& [method, type] : methods) {
+    grpc::Slice slice(garbage);
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    grpc::ClientContext context;
+    absl::Notification done;
+    grpc::Status status;
+    stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                   [&](grpc::Status s) {
+                     status = std::move(s);
+                     done.Notify();
+                   });
+    done.WaitForNotification();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << method << ": " << ToString(status);
+    EXPECT_EQ(status.error_message(),
+              absl::StrCat("the request is not a ", type,
+                           ": its bytes do not parse as that message"))
+        << method;
+  }
+  EXPECT_EQ(LogSize(), before);
 }
 
 }  // namespace
