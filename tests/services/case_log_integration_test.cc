@@ -23,6 +23,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
+#include "grpcpp/support/sync_stream.h"
 #include "gtest/gtest.h"
 #include "tests/testing/case_events.h"
 #include "tests/testing/case_log_client.h"
@@ -763,6 +764,34 @@ TEST_F(CaseLogIntegrationTest,
               absl::StrCat("the request is not a ", type,
                            ": its bytes do not parse as that message"))
         << method;
+  }
+  // Subscribe, a server stream: the same, before any response.
+  {
+    auto channel = grpc::CreateChannel(server_->address(),
+                                       grpc::InsecureChannelCredentials());
+    grpc::ClientContext context;
+    std::unique_ptr<
+        grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>>
+        call(grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer,
+                                                       grpc::ByteBuffer>::
+                 Create(
+                     channel.get(),
+                     grpc::internal::RpcMethod(
+                         "/casetrail.v1.CaseLog/Subscribe",
+                         grpc::internal::RpcMethod::SERVER_STREAMING, channel),
+                     &context));
+    grpc::Slice slice(garbage);
+    grpc::ByteBuffer request(&slice, 1);
+    call->Write(request);
+    call->WritesDone();
+    grpc::ByteBuffer response;
+    EXPECT_FALSE(call->Read(&response));
+    const grpc::Status status = call->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << ToString(status);
+    EXPECT_EQ(status.error_message(),
+              "the request is not a casetrail.v1.SubscribeRequest: its bytes "
+              "do not parse as that message");
   }
   EXPECT_EQ(LogSize(), before);
 }
