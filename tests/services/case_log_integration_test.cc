@@ -697,25 +697,38 @@ namespace {
 // ReadCaseStream and ReadLog are raw methods (they parse their request
 // themselves): bytes that are not their request message are INVALID_ARGUMENT.
 // The generated stub cannot send such bytes, so this uses the generic stub.
+// Field 1 as a length-delimited string whose length runs past the end.
+const std::string& Garbage() {
+  static const std::string* garbage = new std::string("\x0a\x7f\x01", 3);
+  return *garbage;
+}
+
+// Calls unary `method` at `address` with `bytes` as the request, through the
+// generic stub (the generated one cannot send bytes that do not parse).
+grpc::Status CallWithBytes(const std::string& address, const char* method,
+                           const std::string& bytes) {
+  grpc::GenericStub stub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  grpc::ClientContext context;
+  absl::Notification done;
+  grpc::Status status;
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
+                   status = std::move(s);
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  return status;
+}
+
 TEST_F(CaseLogIntegrationTest, RawReadsRefuseBytesThatDoNotParse) {
-  grpc::GenericStub stub(grpc::CreateChannel(
-      server_->address(), grpc::InsecureChannelCredentials()));
-  // Field 1 as a length-delimited string whose length runs past the end.
-  const std::string garbage("\x0a\x7f\x01", 3);
   for (const char* method : {"/casetrail.v1.CaseLog/ReadCaseStream",
                              "/casetrail.v1.CaseLog/ReadLog"}) {
-    grpc::Slice slice(garbage);
-    grpc::ByteBuffer request(&slice, 1);
-    grpc::ByteBuffer response;
-    grpc::ClientContext context;
-    absl::Notification done;
-    grpc::Status status;
-    stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
-                   [&](grpc::Status s) {
-                     status = std::move(s);
-                     done.Notify();
-                   });
-    done.WaitForNotification();
+    const grpc::Status status =
+        CallWithBytes(server_->address(), method, Garbage());
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
         << method << ": " << ToString(status);
     // The service's own refusal, not gRPC's.
@@ -731,9 +744,6 @@ TEST_F(CaseLogIntegrationTest,
   MustAppend(MakeAppendRequest("case-1", ExpectedVersion::KIND_ANY,
                                {MakeCaseEvent("evt-1")}));
   const uint64_t before = LogSize();
-  grpc::GenericStub stub(grpc::CreateChannel(
-      server_->address(), grpc::InsecureChannelCredentials()));
-  const std::string garbage("\x0a\x7f\x01", 3);
   const std::pair<const char*, const char*> methods[] = {
       {"/casetrail.v1.CaseLog/AppendEvents",
        "casetrail.v1.AppendEventsRequest"},
@@ -746,18 +756,8 @@ TEST_F(CaseLogIntegrationTest,
        "casetrail.v1.GetChronologyRequest"},
   };
   for (const auto& [method, type] : methods) {
-    grpc::Slice slice(garbage);
-    grpc::ByteBuffer request(&slice, 1);
-    grpc::ByteBuffer response;
-    grpc::ClientContext context;
-    absl::Notification done;
-    grpc::Status status;
-    stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
-                   [&](grpc::Status s) {
-                     status = std::move(s);
-                     done.Notify();
-                   });
-    done.WaitForNotification();
+    const grpc::Status status =
+        CallWithBytes(server_->address(), method, Garbage());
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
         << method << ": " << ToString(status);
     EXPECT_EQ(status.error_message(),
@@ -780,7 +780,7 @@ TEST_F(CaseLogIntegrationTest,
                          "/casetrail.v1.CaseLog/Subscribe",
                          grpc::internal::RpcMethod::SERVER_STREAMING, channel),
                      &context));
-    grpc::Slice slice(garbage);
+    grpc::Slice slice(Garbage());
     grpc::ByteBuffer request(&slice, 1);
     call->Write(request);
     call->WritesDone();
