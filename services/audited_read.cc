@@ -2,7 +2,15 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 namespace casetrail::services {
+
+std::string WithheldNote(size_t withheld) {
+  return withheld == 0
+             ? ""
+             : absl::StrCat("; ", withheld, " restricted events withheld");
+}
 
 void AuditedReads::Run(const grpc::CallbackServerContext& context,
                        std::string method, casetrail::v1::AccessRecorded asked,

@@ -58,6 +58,10 @@ struct ReadOutcome {
   }
 };
 
+// The access event's note of restricted events left out of an answer ("" for
+// none), appended to its response summary.
+std::string WithheldNote(size_t withheld);
+
 class AuditedReads {
  public:
   AuditedReads(RequestSecurity* security, WorkerPool* pool)

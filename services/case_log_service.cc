@@ -111,13 +111,6 @@ void OutlineLogRead(const std::vector<std::string>& stored,
   }
 }
 
-// The access event's note of events left out of a read ("" for none).
-std::string WithheldNote(size_t withheld) {
-  return withheld == 0
-             ? ""
-             : absl::StrCat("; ", withheld, " restricted events withheld");
-}
-
 // Keeps in `stored` (RecordedEvent bytes) the events `keep` says the reader
 // may see (`keep` returns true, false, or an error that ends the read);
 // returns how many were left out.

@@ -228,6 +228,9 @@ ReadOutcome CaseQueriesService::AnswerFor(const CallSecurity& call,
   AddFlags(flags, &access);
   if (result.ok()) {
     Outline(*result, &access);
+    access.set_response_summary(
+        absl::StrCat(access.response_summary(),
+                     WithheldNote(result->provenance().withheld_events())));
   } else {
     access.set_response_summary(
         absl::StrCat(absl::StatusCodeToString(result.status().code()), ": ",

@@ -1023,6 +1023,14 @@ TEST_F(SecurityTest, ARestrictedEventIsLeftOutForThoseItDoesNotName) {
   EXPECT_TRUE(has(manager_view));
   EXPECT_FALSE(has(worker_view));
   EXPECT_EQ(worker_view.total_entries() + 1, manager_view.total_entries());
+  // The worker is told one event was withheld, and so is the audit.
+  EXPECT_EQ(worker_view.provenance().withheld_events(), 1u);
+  EXPECT_EQ(manager_view.provenance().withheld_events(), 0u);
+  const std::vector<v1::AccessEntry> worker_reads = AccessOf("ns-lwilliams");
+  ASSERT_FALSE(worker_reads.empty());
+  EXPECT_TRUE(absl::StrContains(worker_reads.back().access().response_summary(),
+                                "; 1 restricted events withheld"))
+      << worker_reads.back().access().response_summary();
 
   // The stream read leaves it out too; the event itself is still in the log.
   v1::ReadCaseStreamResponse worker_stream, source_stream;
