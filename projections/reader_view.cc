@@ -13,23 +13,17 @@ using google::protobuf::Message;
 using google::protobuf::Reflection;
 
 // The event a message is of, if it is of one: a message with a string
-// `event_id` (a chronology entry, an amendment, a flag, a decision record, an
-// event), or a recorded event (its `event.event_id`).
+// `event_id` (a chronology entry, an amendment, a flag, a decision record).
+// Recorded events are told apart by their type (Redactor::IsWithheld).
 const std::string* EventOf(const Message& message) {
-  const Descriptor* type = message.GetDescriptor();
-  const Reflection* reflection = message.GetReflection();
-  if (const FieldDescriptor* id = type->FindFieldByName("event_id");
-      id != nullptr && id->type() == FieldDescriptor::TYPE_STRING &&
-      !id->is_repeated()) {
-    static thread_local std::string scratch;
-    return &reflection->GetStringReference(message, id, &scratch);
+  const FieldDescriptor* id =
+      message.GetDescriptor()->FindFieldByName("event_id");
+  if (id == nullptr || id->type() != FieldDescriptor::TYPE_STRING ||
+      id->is_repeated()) {
+    return nullptr;
   }
-  if (type == casetrail::v1::RecordedEvent::descriptor()) {
-    return &static_cast<const casetrail::v1::RecordedEvent&>(message)
-                .event()
-                .event_id();
-  }
-  return nullptr;
+  static thread_local std::string scratch;
+  return &message.GetReflection()->GetStringReference(message, id, &scratch);
 }
 
 // The event `event` amends, if it is an amendment.

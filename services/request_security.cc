@@ -302,13 +302,6 @@ void RequestSecurity::Refuse(const CallSecurity& call, AccessRecorded asked,
       });
 }
 
-absl::Status RequestSecurity::Refuse(const CallSecurity& call,
-                                     AccessRecorded asked, std::string reason) {
-  return Await<absl::Status>([&](auto done) {
-    Refuse(call, std::move(asked), std::move(reason), std::move(done));
-  });
-}
-
 void RequestSecurity::Record(const CallSecurity& call, AccessRecorded access,
                              std::function<void(absl::Status)> done) {
   if (!call.enabled) {
@@ -319,12 +312,6 @@ void RequestSecurity::Record(const CallSecurity& call, AccessRecorded access,
   Prepare(access);
   log_.RecordAsync(call.principal, call.purpose, call.break_glass_reason,
                    std::move(access), std::move(done));
-}
-
-absl::Status RequestSecurity::Record(const CallSecurity& call,
-                                     AccessRecorded access) {
-  return Await<absl::Status>(
-      [&](auto done) { Record(call, std::move(access), std::move(done)); });
 }
 
 }  // namespace casetrail::services

@@ -91,16 +91,12 @@ class RequestSecurity {
   // `reason` (or UNAVAILABLE if the audit cannot be written).
   void Refuse(const CallSecurity& call, casetrail::v1::AccessRecorded asked,
               std::string reason, std::function<void(absl::Status)> done);
-  absl::Status Refuse(const CallSecurity& call,
-                      casetrail::v1::AccessRecorded asked, std::string reason);
   // Records a read that is about to be answered; `done` gets OK once the
   // event is durable. Adds the bulk flag when items_returned exceeds the
   // threshold or more than one case was returned. With security off, calls
   // `done(OK)` at once.
   void Record(const CallSecurity& call, casetrail::v1::AccessRecorded access,
               std::function<void(absl::Status)> done);
-  absl::Status Record(const CallSecurity& call,
-                      casetrail::v1::AccessRecorded access);
 
  private:
   absl::StatusOr<security::Principal> Authenticate(
