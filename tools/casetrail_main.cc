@@ -243,6 +243,15 @@ int Read(CaseLog::Stub& stub, const std::vector<std::string>& args) {
     std::printf("%s: %d of %llu events shown\n", args[2].c_str(),
                 response.events_size(),
                 static_cast<unsigned long long>(response.stream_version()));
+    // A page ends at --limit or at the server's message size; say where the
+    // next one starts.
+    if (response.next_version() != 0) {
+      std::printf("more from version %llu: casetrail read %s --from=%llu%s\n",
+                  static_cast<unsigned long long>(response.next_version()),
+                  args[2].c_str(),
+                  static_cast<unsigned long long>(response.next_version()),
+                  absl::GetFlag(FLAGS_backwards) ? " --backwards" : "");
+    }
   }
   return 0;
 }

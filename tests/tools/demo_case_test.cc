@@ -246,6 +246,14 @@ TEST(DemoCaseTest, AppendsTypedEventsReadsBackAndReappendsAsAlreadyRecorded) {
   EXPECT_THAT(r.out,
               HasSubstr(absl::StrCat(kChildProtectionCase, ": ", cp_ids.size(),
                                      " of ", cp_ids.size(), " events shown")));
+  EXPECT_THAT(r.out, Not(HasSubstr("more from version")));
+  // A page that ends before the stream does says where the next one starts.
+  r = RunCasetrail({at_server, "read", kChildProtectionCase, "--limit=3"});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(r.out,
+              HasSubstr(absl::StrCat("more from version 4: casetrail "
+                                     "read ",
+                                     kChildProtectionCase, " --from=4")));
 
   // The quick start run again: every append is a retry, the log unchanged.
   r = RunCasetrail({at_server, "append", CASETRAIL_DEMO_CASE});
